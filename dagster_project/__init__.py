@@ -1,0 +1,1 @@
+"""TTV warehouse: Dagster assets, dbt models and Great Expectations checks for time to value."""

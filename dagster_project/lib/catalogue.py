@@ -1,0 +1,262 @@
+"""The milestone catalogue: reads `config/ttv.yml`, validates it, and turns it into the `config`
+tables the dbt models read (SPEC §6), so that changing a definition never means editing SQL.
+
+Run `python -m dagster_project.lib.catalogue [FILE]` to validate a catalogue and print its tables.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+RULES = ("contract", "crm_field", "first_event", "all_events", "active_days")
+SOURCES = ("crm", "product")
+# The timestamp columns of crm/onboarding.csv (SPEC §3) a `crm_field` rule may name.
+ONBOARDING_FIELDS = (
+    "kickoff_at",
+    "access_provisioned_at",
+    "configuration_completed_at",
+    "data_migrated_at",
+    "training_completed_at",
+    "first_production_use_at",
+    "value_confirmed_at",
+    "full_value_at",
+)
+CONTRACT_TYPES = ("new_business", "renewal", "expansion")
+
+
+class CatalogueError(ValueError):
+    """The catalogue file says something the warehouse cannot measure."""
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """The catalogue as rows of the `config` tables, one list of dicts per table."""
+
+    milestones: list[dict]
+    milestone_events: list[dict]
+    journeys: list[dict]
+    segments: list[dict]
+    milestone_targets: list[dict]
+
+    def tables(self) -> dict[str, list[dict]]:
+        return {
+            "milestones": self.milestones,
+            "milestone_events": self.milestone_events,
+            "journeys": self.journeys,
+            "segments": self.segments,
+            "milestone_targets": self.milestone_targets,
+        }
+
+
+# Column types of each config table, in order: the contract between this module and dbt sources.
+TABLE_COLUMNS: dict[str, dict[str, str]] = {
+    "milestones": {
+        "milestone": "varchar",
+        "milestone_order": "integer",
+        "source": "varchar",
+        "owner": "varchar",
+        "rule": "varchar",
+        "crm_field": "varchar",
+        "contract_type": "varchar",
+        "min_active_days": "integer",
+        "window_days": "integer",
+        "is_value_milestone": "boolean",
+        "description": "varchar",
+    },
+    "milestone_events": {"milestone": "varchar", "event_name": "varchar"},
+    "journeys": {"journey": "varchar", "step_order": "integer", "milestone": "varchar"},
+    "segments": {
+        "segment": "varchar",
+        "is_default": "boolean",
+        "start_milestone": "varchar",
+        "value_milestone": "varchar",
+        "first_value_milestone": "varchar",
+        "full_value_milestone": "varchar",
+        "target_days": "double",
+        "best_in_class_days": "double",
+    },
+    "milestone_targets": {"segment": "varchar", "milestone": "varchar", "target_days": "double"},
+}
+
+# The row of `config.segments` that applies to accounts whose segment is not listed.
+DEFAULT_SEGMENT = "*"
+
+
+def load_catalogue(path: Path) -> Catalogue:
+    """Read and validate a catalogue file; raise CatalogueError with the file and the reason."""
+    try:
+        doc = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise CatalogueError(f"{path}: catalogue file not found") from None
+    except yaml.YAMLError as exc:
+        raise CatalogueError(f"{path}: not valid YAML: {exc}") from None
+    try:
+        return parse_catalogue(doc or {})
+    except CatalogueError as exc:
+        raise CatalogueError(f"{path}: {exc}") from None
+
+
+def parse_catalogue(doc: dict) -> Catalogue:
+    milestones, milestone_events = _parse_milestones(doc.get("milestones"))
+    names = {m["milestone"] for m in milestones}
+    journeys = _parse_journeys(doc.get("journeys"), names)
+    segments, targets = _parse_segments(doc.get("clock") or {}, doc.get("segments") or {}, names)
+    return Catalogue(milestones, milestone_events, journeys, segments, targets)
+
+
+def _parse_milestones(items) -> tuple[list[dict], list[dict]]:
+    if not isinstance(items, list) or not items:
+        raise CatalogueError("`milestones` must be a non-empty list")
+    rows, events, seen = [], [], set()
+    for order, item in enumerate(items, start=1):
+        name = item.get("name") if isinstance(item, dict) else None
+        if not name:
+            raise CatalogueError(f"milestone #{order} has no `name`")
+        if name in seen:
+            raise CatalogueError(f"milestone {name!r} is declared twice")
+        seen.add(name)
+        rules = [r for r in RULES if r in item]
+        if len(rules) != 1:
+            raise CatalogueError(
+                f"milestone {name!r} needs exactly one rule of {', '.join(RULES)}; "
+                f"it has {', '.join(rules) or 'none'}"
+            )
+        rule = rules[0]
+        source = item.get("source") or ("crm" if rule in ("contract", "crm_field") else "product")
+        if source not in SOURCES:
+            raise CatalogueError(f"milestone {name!r}: source must be crm or product")
+        row = {
+            "milestone": name,
+            "milestone_order": order,
+            "source": source,
+            "owner": item.get("owner"),
+            "rule": rule,
+            "crm_field": None,
+            "contract_type": None,
+            "min_active_days": None,
+            "window_days": None,
+            "is_value_milestone": bool(item.get("value", False)),
+            "description": item.get("description"),
+        }
+        value = item[rule]
+        if rule == "contract":
+            if value not in CONTRACT_TYPES:
+                raise CatalogueError(f"milestone {name!r}: contract must be one of {CONTRACT_TYPES}")
+            row["contract_type"] = value
+        elif rule == "crm_field":
+            if value not in ONBOARDING_FIELDS:
+                raise CatalogueError(
+                    f"milestone {name!r}: crm_field {value!r} is not a column of "
+                    f"crm/onboarding.csv ({', '.join(ONBOARDING_FIELDS)})"
+                )
+            row["crm_field"] = value
+        elif rule == "first_event":
+            events.append({"milestone": name, "event_name": str(value)})
+        elif rule == "all_events":
+            if not isinstance(value, list) or not value:
+                raise CatalogueError(f"milestone {name!r}: all_events needs a list of event names")
+            events.extend({"milestone": name, "event_name": str(e)} for e in dict.fromkeys(value))
+        else:  # active_days
+            days, within = (value or {}).get("days"), (value or {}).get("within_days")
+            if not (isinstance(days, int) and isinstance(within, int) and 1 <= days <= within):
+                raise CatalogueError(
+                    f"milestone {name!r}: active_days needs whole numbers 1 <= days <= within_days"
+                )
+            row["min_active_days"], row["window_days"] = days, within
+        rows.append(row)
+    return rows, events
+
+
+def _parse_journeys(journeys, names: set[str]) -> list[dict]:
+    if not isinstance(journeys, dict) or not journeys:
+        raise CatalogueError("`journeys` must map journey names to their milestones")
+    rows = []
+    for journey, spec in journeys.items():
+        steps = spec.get("milestones") if isinstance(spec, dict) else None
+        if not isinstance(steps, list) or len(steps) < 2:
+            raise CatalogueError(f"journey {journey!r} needs a list of at least two milestones")
+        unknown = [s for s in steps if s not in names]
+        if unknown:
+            raise CatalogueError(f"journey {journey!r} names unknown milestones: {unknown}")
+        if len(set(steps)) != len(steps):
+            raise CatalogueError(f"journey {journey!r} lists a milestone twice")
+        rows.extend(
+            {"journey": journey, "step_order": i, "milestone": m}
+            for i, m in enumerate(steps, start=1)
+        )
+    return rows
+
+
+def _parse_segments(clock: dict, segments: dict, names: set[str]) -> tuple[list[dict], list[dict]]:
+    keys = ("start_milestone", "value_milestone", "first_value_milestone", "full_value_milestone")
+    missing = [k for k in keys if not clock.get(k)]
+    if missing:
+        raise CatalogueError(f"`clock` must name {', '.join(missing)}")
+    rows, targets = [], []
+    entries = [(DEFAULT_SEGMENT, {})] + list(segments.items())
+    for segment, spec in entries:
+        spec = spec or {}
+        row = {"segment": segment, "is_default": segment == DEFAULT_SEGMENT}
+        for key in keys:
+            row[key] = spec.get(key, clock[key])
+            if row[key] not in names:
+                raise CatalogueError(f"segment {segment!r}: {key} {row[key]!r} is not a milestone")
+        for key in ("target_days", "best_in_class_days"):
+            value = spec.get(key)
+            if value is not None and (not isinstance(value, (int, float)) or value < 0):
+                raise CatalogueError(f"segment {segment!r}: {key} must be a number of days >= 0")
+            row[key] = None if value is None else float(value)
+        rows.append(row)
+        if row["target_days"] is not None:
+            targets.append(
+                {"segment": segment, "milestone": row["value_milestone"],
+                 "target_days": row["target_days"]}
+            )
+        for milestone, days in (spec.get("milestone_targets") or {}).items():
+            if milestone not in names:
+                raise CatalogueError(f"segment {segment!r}: target for unknown milestone {milestone!r}")
+            if milestone == row["value_milestone"]:
+                raise CatalogueError(
+                    f"segment {segment!r}: set the value milestone's target with target_days"
+                )
+            targets.append({"segment": segment, "milestone": milestone, "target_days": float(days)})
+    return rows, targets
+
+
+def write_catalogue(con, catalogue: Catalogue, schema: str = "config") -> None:
+    """Replace the `config` tables in an open DuckDB connection with the catalogue's rows."""
+    con.execute(f"create schema if not exists {schema}")
+    for table, rows in catalogue.tables().items():
+        columns = TABLE_COLUMNS[table]
+        ddl = ", ".join(f"{c} {t}" for c, t in columns.items())
+        con.execute(f"create or replace table {schema}.{table} ({ddl})")
+        if rows:
+            placeholders = ", ".join("?" for _ in columns)
+            con.executemany(
+                f"insert into {schema}.{table} values ({placeholders})",
+                [[row[c] for c in columns] for row in rows],
+            )
+
+
+def main(argv: list[str]) -> int:
+    from dagster_project import paths
+
+    path = Path(argv[0]) if argv else paths.catalogue_file()
+    try:
+        catalogue = load_catalogue(path)
+    except CatalogueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for table, rows in catalogue.tables().items():
+        print(f"config.{table}: {len(rows)} rows")
+        for row in rows:
+            print("  " + ", ".join(f"{k}={v}" for k, v in row.items() if v is not None))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,44 @@
+"""Every path and environment-variable default of the project, in one place.
+
+Locations come from environment variables with defaults relative to this file, never from the
+working directory. They are read when called, so a test or a run can point them elsewhere.
+"""
+
+import datetime as dt
+import os
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_DIR / "dbt_models"
+EXPECTATIONS_DIR = PROJECT_DIR / "expectations"
+CATALOGUE_FILE = PROJECT_DIR / "config" / "ttv.yml"
+DATA_DIR = PROJECT_DIR / "data"
+
+
+def landing_dir() -> Path:
+    """Where the exports land (SPEC §3): `TTV_LANDING_DIR`, default `data/landing`."""
+    return Path(os.environ.get("TTV_LANDING_DIR") or DATA_DIR / "landing").resolve()
+
+
+def warehouse_path() -> Path:
+    """The published warehouse analysts query (SPEC §4): `TTV_WAREHOUSE`."""
+    return Path(os.environ.get("TTV_WAREHOUSE") or DATA_DIR / "warehouse.duckdb").resolve()
+
+
+def catalogue_file() -> Path:
+    """The milestone catalogue (SPEC §6): `TTV_CATALOGUE`, default `config/ttv.yml`."""
+    return Path(os.environ.get("TTV_CATALOGUE") or CATALOGUE_FILE).resolve()
+
+
+def as_of_date(value: str | None = None) -> dt.date:
+    """The run's as-of date: the given value, else `TTV_AS_OF`, else today (UTC).
+
+    Facts dated after 00:00 UTC of this date are ignored by the models (SPEC §4).
+    """
+    text = value or os.environ.get("TTV_AS_OF")
+    if not text:
+        return dt.datetime.now(dt.timezone.utc).date()
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"TTV_AS_OF must be a date like 2026-06-01, got {text!r}") from None
