@@ -1,0 +1,91 @@
+"""Ingest assets: the milestone catalogue and each landing table, loaded into the warehouse.
+
+Asset keys match the dbt sources (`crm/accounts`, `product/events`, `config/milestones`, ...) so
+the asset graph runs from the landing zone through every dbt model. Each asset opens the DuckDB
+file, writes, and closes it before the next step: DuckDB allows one writing process at a time.
+"""
+
+import duckdb
+import dagster as dg
+
+from dagster_project import paths
+from dagster_project.lib import catalogue, landing
+
+
+def _connect() -> duckdb.DuckDBPyConnection:
+    path = paths.warehouse_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return duckdb.connect(str(path))
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(["config", table], group_name="ingest", kinds={"duckdb"},
+                     description=f"config.{table}: the milestone catalogue (config/ttv.yml) as a table.")
+        for table in catalogue.TABLE_COLUMNS
+    ],
+    name="ttv_catalogue",
+)
+def ttv_catalogue(context: dg.AssetExecutionContext):
+    """Validate config/ttv.yml and load it into the `config` schema."""
+    path = paths.catalogue_file()
+    try:
+        cat = catalogue.load_catalogue(path)
+    except catalogue.CatalogueError as exc:
+        raise dg.Failure(description=str(exc)) from None
+    with _connect() as con:
+        catalogue.write_catalogue(con, cat)
+    for table, rows in cat.tables().items():
+        yield dg.MaterializeResult(
+            asset_key=["config", table],
+            metadata={"rows": len(rows), "catalogue": str(path)},
+        )
+
+
+def _landing_asset(table: landing.LandingTable, deps: list[dg.AssetKey]) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=[table.group, table.name],
+        group_name="ingest",
+        kinds={"duckdb"},
+        deps=deps,
+        description=(
+            f"raw.{table.name}: {table.source} rows from {', '.join(table.patterns)} in the "
+            "landing zone; bad rows go to quarantine.rejected_rows."
+        ),
+    )
+    def _asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        landing_dir = paths.landing_dir()
+        if not landing_dir.is_dir():
+            raise dg.Failure(description=f"landing directory {landing_dir} does not exist "
+                                         "(set TTV_LANDING_DIR)")
+        try:
+            with _connect() as con:
+                result = landing.load_table(con, landing_dir, table)
+        except landing.SchemaMismatch as exc:
+            raise dg.Failure(description=f"{table.source} stopped: {exc}") from None
+        if result.rows_quarantined:
+            context.log.warning(
+                f"{table.source}: {result.rows_quarantined} row(s) quarantined "
+                f"({', '.join(f'{k}: {v}' for k, v in result.reasons.items())}); "
+                "see quarantine.rejected_rows"
+            )
+        return dg.MaterializeResult(
+            metadata={
+                "files": result.files,
+                "rows_landed": result.rows_landed,
+                "rows_loaded": result.rows_loaded,
+                "rows_duplicate": result.rows_duplicate,
+                "rows_quarantined": result.rows_quarantined,
+                "quarantine_reasons": dg.MetadataValue.json(result.reasons),
+            }
+        )
+
+    return _asset
+
+
+accounts_asset = _landing_asset(landing.ACCOUNTS, deps=[])
+# Rows of the other tables must name a known account, so they load after the accounts.
+landing_assets = [accounts_asset] + [
+    _landing_asset(table, deps=[accounts_asset.key])
+    for table in landing.TABLES if table is not landing.ACCOUNTS
+]

@@ -1,0 +1,78 @@
+"""`make run`: materialize the daily job once, print what it did, exit non-zero if it failed.
+
+Reads TTV_LANDING_DIR, TTV_WAREHOUSE and TTV_AS_OF like the scheduled run (see paths.py).
+"""
+
+import sys
+from dataclasses import dataclass
+
+import dagster as dg
+
+from dagster_project import paths
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    success: bool
+    as_of: str
+    lines: list[str]
+
+
+def run_daily(as_of: str | None = None, instance: dg.DagsterInstance | None = None) -> RunOutcome:
+    """Run the `ttv_daily` job in this process as of a date (default TTV_AS_OF, else today)."""
+    from dagster_project.definitions import defs
+
+    as_of_text = paths.as_of_date(as_of).isoformat()
+    job = defs.resolve_job_def("ttv_daily")
+    result = job.execute_in_process(
+        run_config={"ops": {"ttv_dbt_models": {"config": {"as_of": as_of_text}}}},
+        instance=instance or dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+        tags={"ttv/as_of": as_of_text},
+    )
+    lines = []
+    for event in result.all_events:
+        if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
+            mat = event.asset_materialization
+            meta = {k: v.value for k, v in mat.metadata.items()
+                    if k in ("rows_landed", "rows_loaded", "rows_duplicate", "rows_quarantined")}
+            if meta:
+                lines.append(f"loaded {mat.asset_key.to_user_string()}: "
+                             + ", ".join(f"{k.removeprefix('rows_')} {v}" for k, v in meta.items()))
+        elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+            check = event.event_specific_data
+            if not check.passed:
+                description = check.description or ""
+                lines.append(f"check FAILED {check.asset_key.to_user_string()}:{check.check_name}"
+                             + (f"\n    {description.strip()}" if description else ""))
+        elif event.event_type == dg.DagsterEventType.STEP_FAILURE:
+            error = event.step_failure_data.error
+            user = event.step_failure_data.user_failure_data
+            reason = (user.description if user and user.description else
+                      (error.message.strip().splitlines()[0] if error else "unknown error"))
+            lines.append(f"step FAILED {event.step_key}: {reason}")
+    checks = [e for e in result.all_events
+              if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION]
+    passed = sum(1 for e in checks if e.event_specific_data.passed)
+    lines.append(f"checks: {passed} of {len(checks)} passed")
+    return RunOutcome(result.success, as_of_text, lines)
+
+
+def main() -> int:
+    try:
+        as_of = paths.as_of_date().isoformat()
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"TTV daily run as of {as_of}: landing {paths.landing_dir()} -> {paths.warehouse_path()}")
+    outcome = run_daily(as_of, instance=dg.DagsterInstance.get())
+    print("\n".join(outcome.lines))
+    if outcome.success:
+        print(f"done: warehouse {paths.warehouse_path()} as of {outcome.as_of}")
+        return 0
+    print("FAILED: see the lines above", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

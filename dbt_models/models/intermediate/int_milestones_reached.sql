@@ -1,0 +1,142 @@
+{{ config(materialized='table') }}
+{#- When each account first reached each milestone of the catalogue, as of the run's date: one
+    row per account and reached milestone. The rules come from config/ttv.yml (no SQL per
+    milestone): contract, crm_field, first_event / all_events, active_days. -#}
+{%- set onboarding_fields = [
+    'kickoff_at', 'access_provisioned_at', 'configuration_completed_at', 'data_migrated_at',
+    'training_completed_at', 'first_production_use_at', 'value_confirmed_at', 'full_value_at',
+] -%}
+
+with milestones as (
+    select * from {{ ref('stg_config__milestones') }}
+),
+
+milestone_events as (
+    select * from {{ ref('stg_config__milestone_events') }}
+),
+
+contracts as (
+    select * from {{ ref('stg_crm__contracts') }}
+    where signed_at <= {{ as_of() }}
+),
+
+onboardings as (
+    select * from {{ ref('stg_crm__onboardings') }}
+),
+
+events as (
+    select * from {{ ref('stg_product__events') }}
+    where occurred_at <= {{ as_of() }}
+),
+
+contract_milestones as (
+    select
+        contracts.account_id,
+        milestones.milestone,
+        min(contracts.signed_at) as reached_at
+    from contracts
+    inner join milestones
+        on milestones.rule = 'contract' and contracts.contract_type = milestones.contract_type
+    group by contracts.account_id, milestones.milestone
+),
+
+crm_field_values as (
+    {%- for field in onboarding_fields %}
+    select account_id, '{{ field }}' as crm_field, {{ field }} as reached_at from onboardings
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+),
+
+crm_field_milestones as (
+    select
+        crm_field_values.account_id,
+        milestones.milestone,
+        crm_field_values.reached_at
+    from crm_field_values
+    inner join milestones
+        on milestones.rule = 'crm_field' and crm_field_values.crm_field = milestones.crm_field
+    where crm_field_values.reached_at <= {{ as_of() }}
+),
+
+event_firsts as (
+    select
+        account_id,
+        event_name,
+        min(occurred_at) as first_at
+    from events
+    group by account_id, event_name
+),
+
+events_needed as (
+    select
+        milestone,
+        count(*) as events_needed
+    from milestone_events
+    group by milestone
+),
+
+-- first_event and all_events: reached once every listed event has happened, at the latest first
+event_milestones as (
+    select
+        event_firsts.account_id,
+        milestone_events.milestone,
+        max(event_firsts.first_at) as reached_at
+    from event_firsts
+    inner join milestone_events
+        on event_firsts.event_name = milestone_events.event_name
+    inner join events_needed
+        on milestone_events.milestone = events_needed.milestone
+    group by event_firsts.account_id, milestone_events.milestone, events_needed.events_needed
+    having count(*) = events_needed.events_needed
+),
+
+event_days as (
+    select
+        account_id,
+        {{ day_number('occurred_at') }} as day_number,
+        min(occurred_at) as first_at
+    from events
+    group by account_id, {{ day_number('occurred_at') }}
+),
+
+-- active_days: the first day whose window of `window_days` consecutive days ending on it holds
+-- events on at least `min_active_days` distinct days; reached at that day's first event
+active_windows as (
+    select
+        event_days.account_id,
+        milestones.milestone,
+        event_days.first_at
+    from event_days
+    inner join milestones
+        on milestones.rule = 'active_days'
+    inner join event_days as earlier_days
+        on event_days.account_id = earlier_days.account_id
+        and earlier_days.day_number between event_days.day_number - milestones.window_days + 1
+        and event_days.day_number
+    group by event_days.account_id, milestones.milestone, event_days.first_at,
+        milestones.min_active_days
+    having count(*) >= milestones.min_active_days
+),
+
+active_day_milestones as (
+    select
+        account_id,
+        milestone,
+        min(first_at) as reached_at
+    from active_windows
+    group by account_id, milestone
+),
+
+final as (
+    select account_id, milestone, reached_at from contract_milestones
+    union all
+    select account_id, milestone, reached_at from crm_field_milestones
+    union all
+    select account_id, milestone, reached_at from event_milestones
+    union all
+    select account_id, milestone, reached_at from active_day_milestones
+)
+
+select * from final

@@ -1,0 +1,67 @@
+{#- One row per cohort period (month, quarter) and dimension value: how many accounts reached
+    value and how fast (SPEC §4). Duration statistics leave out accounts with a data_issue. -#}
+with members as (
+    select * from {{ ref('int_cohort_members') }}
+),
+
+km_medians as (
+    select * from {{ ref('int_cohort_km_medians') }}
+),
+
+summarized as (
+    select
+        period_grain,
+        cohort_period,
+        cohort_label,
+        dimension,
+        dimension_value,
+        count(*) as accounts,
+        count_if(value_status = 'achieved') as reached_value,
+        count_if(value_status in ('in_progress', 'overdue')) as still_onboarding,
+        count_if(value_status = 'churned_before_value') as churned_before_value,
+        count(ttv_days) as accounts_with_ttv,
+        percentile_cont(0.5) within group (order by ttv_days) as median_ttv_days,
+        percentile_cont(0.25) within group (order by ttv_days) as p25_ttv_days,
+        percentile_cont(0.75) within group (order by ttv_days) as p75_ttv_days,
+        avg(ttv_days) as avg_ttv_days,
+        {{ ratio('count_if(ttv_days < 30)', 'count(ttv_days)') }} as share_under_30,
+        {{ ratio('count_if(ttv_days >= 30 and ttv_days < 60)', 'count(ttv_days)') }} as share_30_60,
+        {{ ratio('count_if(ttv_days >= 60 and ttv_days < 90)', 'count(ttv_days)') }} as share_60_90,
+        {{ ratio('count_if(ttv_days >= 90)', 'count(ttv_days)') }} as share_over_90,
+        percentile_cont(0.5) within group (order by ttfv_days) as median_ttfv_days
+    from members
+    group by period_grain, cohort_period, cohort_label, dimension, dimension_value
+),
+
+final as (
+    select
+        summarized.period_grain,
+        summarized.cohort_period,
+        summarized.cohort_label,
+        summarized.dimension,
+        summarized.dimension_value,
+        summarized.accounts,
+        summarized.reached_value,
+        summarized.still_onboarding,
+        summarized.churned_before_value,
+        summarized.accounts_with_ttv,
+        summarized.median_ttv_days,
+        km_medians.km_median_ttv_days,
+        summarized.p25_ttv_days,
+        summarized.p75_ttv_days,
+        summarized.avg_ttv_days,
+        summarized.share_under_30,
+        summarized.share_30_60,
+        summarized.share_60_90,
+        summarized.share_over_90,
+        summarized.median_ttfv_days
+    from summarized
+    left join km_medians
+        on summarized.period_grain = km_medians.period_grain
+        and summarized.cohort_period = km_medians.cohort_period
+        and summarized.dimension = km_medians.dimension
+        and summarized.dimension_value = km_medians.dimension_value
+)
+
+select * from final
+order by period_grain, cohort_period, dimension, dimension_value

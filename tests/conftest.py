@@ -1,0 +1,35 @@
+"""Shared fixtures: build a real warehouse from a landing zone with the real Dagster job."""
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SMALL_LANDING = FIXTURES / "landing_small"
+SMALL_AS_OF = "2026-06-01"
+
+
+def build_warehouse(monkeypatch, landing_dir: Path, warehouse: Path, as_of: str):
+    """Run the daily job (ingest, dbt build, checks) on a landing zone; return the outcome."""
+    from dagster_project.run import run_daily
+
+    monkeypatch.setenv("TTV_LANDING_DIR", str(landing_dir))
+    monkeypatch.setenv("TTV_WAREHOUSE", str(warehouse))
+    monkeypatch.setenv("TTV_AS_OF", as_of)
+    return run_daily(as_of)
+
+
+@pytest.fixture(scope="session")
+def built_small_warehouse(tmp_path_factory) -> Path:
+    """The hand-made landing zone built as of 2026-06-01 (see tests/test_end_to_end.py)."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        warehouse = tmp_path_factory.mktemp("small") / "warehouse.duckdb"
+        outcome = build_warehouse(monkeypatch, SMALL_LANDING, warehouse, SMALL_AS_OF)
+        assert outcome.success, "\n".join(outcome.lines)
+    return warehouse
+
+
+def query(warehouse: Path, sql: str, params=None) -> list[tuple]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
