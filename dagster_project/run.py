@@ -3,6 +3,7 @@
 Reads TTV_LANDING_DIR, TTV_WAREHOUSE and TTV_AS_OF like the scheduled run (see paths.py).
 """
 
+import os
 import sys
 from dataclasses import dataclass
 
@@ -25,7 +26,10 @@ def run_daily(as_of: str | None = None, instance: dg.DagsterInstance | None = No
     as_of_text = paths.as_of_date(as_of).isoformat()
     job = defs.resolve_job_def("ttv_daily")
     result = job.execute_in_process(
-        run_config={"ops": {"ttv_dbt_models": {"config": {"as_of": as_of_text}}}},
+        run_config={
+            "ops": {"ttv_dbt_models": {"config": {"as_of": as_of_text}}},
+            "loggers": {"console": {"config": {"log_level": "INFO"}}},
+        },
         instance=instance or dg.DagsterInstance.ephemeral(),
         raise_on_error=False,
         tags={"ttv/as_of": as_of_text},
@@ -33,7 +37,7 @@ def run_daily(as_of: str | None = None, instance: dg.DagsterInstance | None = No
     lines = []
     for event in result.all_events:
         if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
-            mat = event.asset_materialization
+            mat = event.event_specific_data.materialization
             meta = {k: v.value for k, v in mat.metadata.items()
                     if k in ("rows_landed", "rows_loaded", "rows_duplicate", "rows_quarantined")}
             if meta:
@@ -65,7 +69,9 @@ def main() -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"TTV daily run as of {as_of}: landing {paths.landing_dir()} -> {paths.warehouse_path()}")
-    outcome = run_daily(as_of, instance=dg.DagsterInstance.get())
+    # With DAGSTER_HOME (set by the Makefile) the run shows in `make dev`'s UI afterwards.
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
+    outcome = run_daily(as_of, instance=instance)
     print("\n".join(outcome.lines))
     if outcome.success:
         print(f"done: warehouse {paths.warehouse_path()} as of {outcome.as_of}")
