@@ -6,6 +6,7 @@ working directory. They are read when called, so a test or a run can point them 
 
 import datetime as dt
 import os
+import sys
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -13,6 +14,8 @@ DBT_PROJECT_DIR = PROJECT_DIR / "dbt_models"
 EXPECTATIONS_DIR = PROJECT_DIR / "expectations"
 CATALOGUE_FILE = PROJECT_DIR / "config" / "ttv.yml"
 DATA_DIR = PROJECT_DIR / "data"
+# The dbt installed beside this Python, so a run works without an activated virtualenv.
+DBT_EXECUTABLE = Path(sys.executable).parent / "dbt"
 
 
 def landing_dir() -> Path:

@@ -4,6 +4,7 @@
 clone have no manifest yet, or one older than an edited model, so they parse here first.
 """
 
+import subprocess
 from pathlib import Path
 
 WATCHED = ("models", "macros", "tests", "dbt_project.yml", "profiles.yml")
@@ -19,9 +20,15 @@ def newest_source_mtime(project_dir: Path) -> float:
     return newest
 
 
-def ensure_manifest(project) -> Path:
-    """Parse the dbt project if its manifest is missing or older than its sources."""
-    manifest = Path(project.manifest_path)
-    if not manifest.exists() or manifest.stat().st_mtime < newest_source_mtime(Path(project.project_dir)):
-        project.preparer.prepare(project)
+def ensure_manifest(project_dir: Path, manifest: Path, dbt_executable: Path) -> Path:
+    """Run `dbt parse` if the manifest is missing or older than the project's sources."""
+    if manifest.exists() and manifest.stat().st_mtime >= newest_source_mtime(project_dir):
+        return manifest
+    done = subprocess.run(
+        [str(dbt_executable), "parse", "--quiet", "--project-dir", str(project_dir),
+         "--profiles-dir", str(project_dir)],
+        cwd=project_dir, capture_output=True, text=True,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"dbt parse failed in {project_dir}:\n{done.stdout}{done.stderr}")
     return manifest

@@ -1,8 +1,6 @@
 """The dbt project as Dagster assets: every model an asset, every dbt test an asset check."""
 
 import os
-import sys
-from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
@@ -11,11 +9,8 @@ from dagster_project import paths
 from dagster_project.lib.dbt_manifest import ensure_manifest
 
 dbt_project = DbtProject(project_dir=paths.DBT_PROJECT_DIR, profiles_dir=paths.DBT_PROJECT_DIR)
-ensure_manifest(dbt_project)
-
-# The dbt installed beside this Python, so a run works without an activated virtualenv.
-dbt_resource = DbtCliResource(project_dir=dbt_project,
-                              dbt_executable=str(Path(sys.executable).parent / "dbt"))
+ensure_manifest(paths.DBT_PROJECT_DIR, dbt_project.manifest_path, paths.DBT_EXECUTABLE)
+dbt_resource = DbtCliResource(project_dir=dbt_project, dbt_executable=str(paths.DBT_EXECUTABLE))
 
 
 class TransformConfig(dg.Config):

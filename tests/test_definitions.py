@@ -1,0 +1,43 @@
+"""The Dagster definitions load and hold the asset graph, checks and schedule the README promises."""
+
+import datetime as dt
+
+import dagster as dg
+
+from dagster_project.definitions import defs
+from dagster_project.defs.schedules.schedules import ttv_daily_schedule
+
+
+def test_asset_graph_runs_from_landing_zone_to_every_mart():
+    graph = defs.resolve_asset_graph()
+    keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
+    ingest = {"crm/accounts", "crm/contracts", "crm/onboarding", "product/events",
+              "config/milestones", "config/journeys", "config/segments",
+              "config/milestone_events", "config/milestone_targets"}
+    marts = {f"marts/{name}" for name in ("account_milestones", "account_ttv", "journey_steps",
+                                          "journey_step_summary", "cohort_ttv", "ttv_retention")}
+    assert ingest <= keys
+    assert marts <= keys
+    # the dbt sources are wired to the ingest assets
+    parents = graph.get(dg.AssetKey(["staging", "stg_product__events"])).parent_keys
+    assert dg.AssetKey(["product", "events"]) in parents
+
+
+def test_great_expectations_suites_are_blocking_checks():
+    graph = defs.resolve_asset_graph()
+    checks = {(c.asset_key.to_user_string(), c.name) for c in graph.asset_check_keys}
+    assert ("product/events", "gx_raw_events") in checks
+    assert ("marts/account_ttv", "gx_account_ttv") in checks
+    check_defs = {c.check_key.name: c for c in defs.asset_checks}
+    assert all(next(iter(check_defs[name].check_specs)).blocking
+               for name in ("gx_raw_events", "gx_account_ttv"))
+
+
+def test_schedule_runs_daily_at_six_utc_as_of_the_scheduled_day():
+    assert ttv_daily_schedule.cron_schedule == "0 6 * * *"
+    assert ttv_daily_schedule.execution_timezone == "UTC"
+    context = dg.build_schedule_context(
+        scheduled_execution_time=dt.datetime(2026, 3, 5, 6, 0, tzinfo=dt.timezone.utc))
+    request = ttv_daily_schedule.evaluate_tick(context).run_requests[0]
+    assert request.run_config["ops"]["ttv_dbt_models"]["config"]["as_of"] == "2026-03-05"
+    assert request.run_key == "2026-03-05"
