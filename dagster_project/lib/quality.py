@@ -416,7 +416,7 @@ def _examples(result: dict, row_key: list[str]) -> list:
 
 
 def _plain(value: Any) -> Any:
-    """Dates as ISO text and decimals as floats, so examples read well and serialise to JSON."""
+    """Dates as ISO text, decimals as floats, the rest as text: examples read well and are JSON."""
     if isinstance(value, dt.datetime):
         return value.isoformat(sep=" ")
     if isinstance(value, dt.date):
@@ -427,7 +427,9 @@ def _plain(value: Any) -> Any:
         return [_plain(v) for v in value]
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
-    return value
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)  # intervals, UUIDs, blobs: shown as text
 
 
 def _render(value: Any) -> str:

@@ -1,0 +1,280 @@
+"""validate_table on small hand-built DuckDB files, with the committed suites in expectations/.
+
+Every expected count below is worked out by hand from the rows inserted here. GX counts every row
+that takes part in a duplicate as "not unique": one repeated event_id makes 2 unexpected rows.
+"""
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dagster_project.lib.quality import (
+    SuiteOutcome,
+    SuiteRunError,
+    load_suite,
+    validate_table,
+)
+from dagster_project.paths import EXPECTATIONS_DIR
+
+RAW_EVENTS = EXPECTATIONS_DIR / "raw_events.json"
+ACCOUNT_TTV = EXPECTATIONS_DIR / "account_ttv.json"
+
+EVENTS_DDL = """
+create schema raw;
+create table raw.events (
+    event_id varchar, account_id varchar, user_id varchar, event_name varchar,
+    occurred_at timestamp, properties varchar, _file varchar, _line bigint
+)
+"""
+GOOD_EVENTS = [
+    ("e1", "a1", "u1", "login", "2026-01-05 09:00:00", "{}", "events.csv", 2),
+    ("e2", "a1", "u1", "report_created", "2026-01-06 10:00:00", "{}", "events.csv", 3),
+    ("e3", "a2", "u2", "login", "2026-01-07 11:00:00", None, "events.csv", 4),
+    ("e4", "a2", None, "invite_sent", "2026-01-08 12:00:00", None, "events.csv", 5),
+    ("e5", "a3", "u3", "login", "2026-01-09 13:00:00", "{}", "events.csv", 6),
+]
+# The same five rows but: e3 re-delivered as a second 'e2', and e5 with no account.
+BAD_EVENTS = [
+    ("e1", "a1", "u1", "login", "2026-01-05 09:00:00", "{}", "events.csv", 2),
+    ("e2", "a1", "u1", "report_created", "2026-01-06 10:00:00", "{}", "events.csv", 3),
+    ("e2", "a2", "u2", "login", "2026-01-07 11:00:00", None, "events.csv", 4),
+    ("e4", "a2", None, "invite_sent", "2026-01-08 12:00:00", None, "events.csv", 5),
+    ("e5", None, "u3", "login", "2026-01-09 13:00:00", "{}", "events.csv", 6),
+]
+
+TTV_DDL = """
+create schema marts;
+create table marts.account_ttv (
+    account_id varchar, segment varchar, industry varchar, plan_tier varchar,
+    sales_channel varchar, csm_owner varchar, start_at timestamp, cohort_month date,
+    cohort_quarter varchar, first_value_at timestamp, ttfv_days double, value_at timestamp,
+    ttv_days double, full_value_at timestamp, time_to_full_value_days double, ttv_band varchar,
+    value_status varchar, days_onboarding double, onboarding_progress double,
+    renewal_outcome varchar, first_term_arr decimal(18, 2), data_issue varchar
+)
+"""
+# (account_id, segment, start_at, ttfv_days, ttv_days, ttv_band, value_status, days_onboarding,
+#  onboarding_progress, renewal_outcome)
+GOOD_TTV = [
+    ("a1", "Enterprise", "2026-01-01", 3.0, 12.5, "<30", "achieved", 12.5, 1.0, "renewed"),
+    ("a2", "SMB", "2026-02-01", None, None, "not_reached", "in_progress", 40.0, 0.5, "pending"),
+    # ttv_band null: the value date is not trusted (data_issue); nulls are allowed in the set.
+    ("a3", "PLG", "2026-03-01", 0.0, None, None, "overdue", 0.0, 0.0, "unknown"),
+    ("a4", "Mid-Market", "2026-01-15", 20.0, 95.0, ">90", "achieved", 95.0, None, "churned"),
+]
+BAD_TTV = [
+    ("a1", "Enterprise", "2026-01-01", 3.0, 12.5, "<30", "achieved", 12.5, 1.0, "renewed"),
+    ("a2", "Startup", "2026-02-01", None, None, "not_reached", "in_progress", 40.0, 1.5, "pending"),
+    ("a3", "PLG", None, -2.0, -2.0, "<30", "done", 0.0, 0.0, "unknown"),
+    ("a3", "Mid-Market", "2026-01-15", 20.0, 95.0, "90+", "achieved", 95.0, -0.25, "lost"),
+]
+
+
+def make_db(path: Path, ddl: str, table: str, rows: list[tuple]) -> Path:
+    with duckdb.connect(str(path)) as con:
+        con.execute(ddl)
+        placeholders = ", ".join("?" * len(rows[0]))
+        con.executemany(f"insert into {table} values ({placeholders})", rows)
+    return path
+
+
+def events_db(tmp_path: Path, rows: list[tuple]) -> Path:
+    return make_db(tmp_path / "events.duckdb", EVENTS_DDL, "raw.events", rows)
+
+
+def ttv_db(tmp_path: Path, rows: list[tuple]) -> Path:
+    full_rows = [
+        (acc, seg, "Software", "pro", "direct", "csm1", start, None, None, None, ttfv, None, ttv,
+         None, None, band, status, days, progress, renewal, 1000, None)
+        for acc, seg, start, ttfv, ttv, band, status, days, progress, renewal in rows
+    ]
+    return make_db(tmp_path / "ttv.duckdb", TTV_DDL, "marts.account_ttv", full_rows)
+
+
+def failures(outcome: SuiteOutcome) -> dict:
+    return {
+        (o.expectation, o.column): (o.unexpected_count, o.examples)
+        for o in outcome.outcomes
+        if not o.success
+    }
+
+
+def assert_writable(database: Path) -> None:
+    """validate_table closed its read-only connections: this process can take the write lock."""
+    with duckdb.connect(str(database)) as con:
+        con.execute("create table written_after_check as select 1 as x")
+
+
+def test_clean_events_pass(tmp_path):
+    database = events_db(tmp_path, GOOD_EVENTS)
+
+    outcome = validate_table(database, "raw", "events", RAW_EVENTS)
+
+    assert outcome.suite == "raw_events"
+    assert outcome.table == "raw.events"
+    assert outcome.rows == 5
+    assert outcome.passed
+    assert len(outcome.outcomes) == 6
+    assert all(o.success and o.unexpected_count == 0 for o in outcome.outcomes)
+    assert all(o.severity == "error" for o in outcome.outcomes)
+    assert "all 6 expectations passed" in outcome.summary()
+    assert_writable(database)
+
+
+def test_duplicate_and_null_account_fail(tmp_path):
+    database = events_db(tmp_path, BAD_EVENTS)
+
+    outcome = validate_table(database, "raw", "events", RAW_EVENTS)
+
+    assert not outcome.passed
+    assert outcome.rows == 5
+    assert failures(outcome) == {
+        # both rows carrying e2 count as not unique; the example is the value, once
+        ("expect_column_values_to_be_unique", "event_id"): (2, ["e2"]),
+        # a null value says nothing, so the example is the row key (suite meta.row_key)
+        ("expect_column_values_to_not_be_null", "account_id"): (
+            1, [{"_file": "events.csv", "_line": 6}],
+        ),
+    }
+    messages = [o.message for o in outcome.outcomes if not o.success]
+    assert messages == [
+        "raw.events.event_id: 2 rows not unique, e.g. ['e2']",
+        "raw.events.account_id: 1 row null, e.g. [{'_file': 'events.csv', '_line': 6}]",
+    ]
+    summary = outcome.summary()
+    assert "FAILED, 2 of 6 expectations failed (2 error, 0 warn)" in summary
+    assert "[error] raw.events.event_id: 2 rows not unique" in summary
+    assert_writable(database)
+
+
+def test_out_of_range_timestamp_fails(tmp_path):
+    rows = list(GOOD_EVENTS)
+    rows[0] = rows[0][:4] + ("1970-01-01 00:00:00",) + rows[0][5:]  # epoch placeholder
+    rows[1] = rows[1][:4] + ("2100-01-02 00:00:00",) + rows[1][5:]
+    database = events_db(tmp_path, rows)
+
+    outcome = validate_table(database, "raw", "events", RAW_EVENTS)
+
+    assert failures(outcome) == {
+        ("expect_column_values_to_be_between", "occurred_at"): (
+            2, ["1970-01-01 00:00:00", "2100-01-02 00:00:00"],
+        ),
+    }
+    assert not outcome.passed
+
+
+def test_warn_severity_failure_does_not_block(tmp_path):
+    suite = json.loads(RAW_EVENTS.read_text())
+    for expectation in suite["expectations"]:
+        expectation["meta"]["severity"] = "warn"
+    # and one expectation without meta at all: severity defaults to "error" (and it passes)
+    suite["expectations"].append(
+        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "_file"}}
+    )
+    suite_path = tmp_path / "warn_only.json"
+    suite_path.write_text(json.dumps(suite))
+    database = events_db(tmp_path, BAD_EVENTS)
+
+    outcome = validate_table(database, "raw", "events", suite_path)
+
+    assert outcome.passed
+    assert len(failures(outcome)) == 2
+    assert {o.severity for o in outcome.outcomes if not o.success} == {"warn"}
+    assert outcome.outcomes[-1].severity == "error" and outcome.outcomes[-1].success
+    assert "passed with warnings, 2 of 7 expectations failed (0 error, 2 warn)" in (
+        outcome.summary()
+    )
+
+
+def test_account_ttv_clean_passes_with_nulls_allowed(tmp_path):
+    database = ttv_db(tmp_path, GOOD_TTV)
+
+    outcome = validate_table(database, "marts", "account_ttv", ACCOUNT_TTV)
+
+    assert outcome.passed, outcome.summary()
+    assert outcome.rows == 4
+    assert len(outcome.outcomes) == 12
+    assert failures(outcome) == {}
+
+
+def test_account_ttv_failures(tmp_path):
+    database = ttv_db(tmp_path, BAD_TTV)
+
+    outcome = validate_table(database, "marts", "account_ttv", ACCOUNT_TTV)
+
+    assert not outcome.passed
+    assert failures(outcome) == {
+        ("expect_column_values_to_be_unique", "account_id"): (2, ["a3"]),
+        ("expect_column_values_to_not_be_null", "start_at"): (1, ["a3"]),
+        ("expect_column_values_to_be_in_set", "segment"): (1, ["Startup"]),
+        ("expect_column_values_to_be_in_set", "ttv_band"): (1, ["90+"]),
+        ("expect_column_values_to_be_in_set", "value_status"): (1, ["done"]),
+        ("expect_column_values_to_be_in_set", "renewal_outcome"): (1, ["lost"]),
+        ("expect_column_values_to_be_between", "ttv_days"): (1, [-2.0]),
+        ("expect_column_values_to_be_between", "ttfv_days"): (1, [-2.0]),
+        ("expect_column_values_to_be_between", "onboarding_progress"): (2, [1.5, -0.25]),
+    }
+    by_column = {(o.expectation, o.column): o.message for o in outcome.outcomes}
+    assert by_column[("expect_column_values_to_be_in_set", "segment")] == (
+        "marts.account_ttv.segment: 1 row not in ['Enterprise', 'Mid-Market', 'SMB', 'PLG'], "
+        "e.g. ['Startup']"
+    )
+    assert by_column[("expect_column_values_to_be_between", "onboarding_progress")] == (
+        "marts.account_ttv.onboarding_progress: 2 rows outside [0, 1], e.g. [1.5, -0.25]"
+    )
+    assert by_column[("expect_column_values_to_be_between", "ttv_days")] == (
+        "marts.account_ttv.ttv_days: 1 row below 0, e.g. [-2.0]"
+    )
+    assert_writable(database)
+
+
+def test_expectation_that_cannot_run_raises(tmp_path):
+    suite_path = tmp_path / "bad_column.json"
+    suite_path.write_text(json.dumps({
+        "name": "bad_column",
+        "expectations": [
+            {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "no_such_col"}},
+        ],
+    }))
+    database = events_db(tmp_path, GOOD_EVENTS)
+
+    with pytest.raises(SuiteRunError, match="no_such_col"):
+        validate_table(database, "raw", "events", suite_path)
+    assert_writable(database)
+
+
+def test_missing_table_raises(tmp_path):
+    database = events_db(tmp_path, GOOD_EVENTS)
+    with pytest.raises(LookupError, match="raw.nope does not exist"):
+        validate_table(database, "raw", "nope", RAW_EVENTS)
+    assert_writable(database)
+
+
+@pytest.mark.parametrize(
+    "expectation, error",
+    [
+        ({"type": "expect_column_values_to_be_uniqe", "kwargs": {"column": "a"}}, "not found"),
+        ({"type": "expect_column_values_to_be_unique", "kwargs": {"colum": "a"}}, "colum"),
+        (
+            {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "a"},
+             "meta": {"severity": "fatal"}},
+            "severity",
+        ),
+    ],
+)
+def test_load_suite_rejects_what_gx_would_silently_drop(tmp_path, expectation, error):
+    suite_path = tmp_path / "suite.json"
+    suite_path.write_text(json.dumps({"name": "s", "expectations": [expectation]}))
+    with pytest.raises(ValueError, match=error):
+        load_suite(suite_path)
+
+
+@pytest.mark.parametrize("suite_path", [RAW_EVENTS, ACCOUNT_TTV])
+def test_committed_suites_load_and_explain_themselves(suite_path):
+    suite = load_suite(suite_path)
+    assert suite.name == suite_path.stem
+    for expectation in suite.expectations:
+        assert expectation.meta["severity"] in ("error", "warn")
+        assert expectation.meta.get("why"), f"{suite_path.name}: {expectation} has no meta.why"
