@@ -41,3 +41,7 @@ def test_schedule_runs_daily_at_six_utc_as_of_the_scheduled_day():
     request = ttv_daily_schedule.evaluate_tick(context).run_requests[0]
     assert request.run_config["ops"]["ttv_dbt_models"]["config"]["as_of"] == "2026-03-05"
     assert request.run_key == "2026-03-05"
+
+
+def test_schedule_is_on_when_the_daemon_starts():
+    assert ttv_daily_schedule.default_status == dg.DefaultScheduleStatus.RUNNING

@@ -12,7 +12,12 @@ ttv_daily_job = dg.define_asset_job(
 )
 
 
-@dg.schedule(job=ttv_daily_job, cron_schedule="0 6 * * *", execution_timezone="UTC")
+@dg.schedule(
+    job=ttv_daily_job,
+    cron_schedule="0 6 * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
 def ttv_daily_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     """As of the scheduled day, so a re-run of a past tick reproduces that day's tables."""
     as_of = context.scheduled_execution_time.date().isoformat()
