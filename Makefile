@@ -5,7 +5,7 @@ PYTHON ?= python3
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install run dev test docs sample clean
+.PHONY: install run dev test docs sample clean dagster-home
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,14 +15,16 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-## run: the daily job once on the landing zone (TTV_LANDING_DIR, TTV_WAREHOUSE, TTV_AS_OF)
-run: install
+dagster-home:
 	@mkdir -p $(DAGSTER_HOME)
+	@cp dagster_project/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+
+## run: the daily job once on the landing zone (TTV_LANDING_DIR, TTV_WAREHOUSE, TTV_AS_OF)
+run: install dagster-home
 	$(PY) -m dagster_project.run
 
 ## dev: the Dagster UI and daemon (schedule on) at http://localhost:3000
-dev: install
-	@mkdir -p $(DAGSTER_HOME)
+dev: install dagster-home
 	$(VENV)/bin/dagster dev -m dagster_project.definitions
 
 ## test: unit, dbt and end-to-end tests on small hand-made data

@@ -3,6 +3,7 @@
 Reads TTV_LANDING_DIR, TTV_WAREHOUSE and TTV_AS_OF like the scheduled run (see paths.py).
 """
 
+import multiprocessing.util
 import os
 import sys
 from dataclasses import dataclass
@@ -46,9 +47,10 @@ def run_daily(as_of: str | None = None, instance: dg.DagsterInstance | None = No
         elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
             check = event.event_specific_data
             if not check.passed:
-                description = check.description or ""
-                lines.append(f"check FAILED {check.asset_key.to_user_string()}:{check.check_name}"
-                             + (f"\n    {description.strip()}" if description else ""))
+                word = "WARN" if check.severity == dg.AssetCheckSeverity.WARN else "FAILED"
+                description = (check.description or "").strip()
+                lines.append(f"check {word} {check.asset_key.to_user_string()}:{check.check_name}"
+                             + (f"\n    {description}" if description else ""))
         elif event.event_type == dg.DagsterEventType.STEP_FAILURE:
             error = event.step_failure_data.error
             user = event.step_failure_data.user_failure_data
@@ -83,7 +85,9 @@ def main() -> int:
 if __name__ == "__main__":
     code = main()
     # Skip interpreter teardown: after Great Expectations has loaded its DuckDB dialect, duckdb's
-    # bindings print a spurious "nanobind: leaked instances" report at shutdown.
+    # bindings print a spurious "nanobind: leaked instances" report at shutdown. Run the
+    # multiprocessing finalizers first, which teardown would have run (semaphores Dagster made).
+    multiprocessing.util._exit_function()
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)

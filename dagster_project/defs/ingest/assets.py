@@ -5,17 +5,11 @@ the asset graph runs from the landing zone through every dbt model. Each asset o
 file, writes, and closes it before the next step: DuckDB allows one writing process at a time.
 """
 
-import duckdb
 import dagster as dg
 
 from dagster_project import paths
 from dagster_project.lib import catalogue, landing
-
-
-def _connect() -> duckdb.DuckDBPyConnection:
-    path = paths.warehouse_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(str(path))
+from dagster_project.lib.warehouse import connect_for_write
 
 
 @dg.multi_asset(
@@ -33,7 +27,7 @@ def ttv_catalogue(context: dg.AssetExecutionContext):
         cat = catalogue.load_catalogue(path)
     except catalogue.CatalogueError as exc:
         raise dg.Failure(description=str(exc)) from None
-    with _connect() as con:
+    with connect_for_write() as con:
         catalogue.write_catalogue(con, cat)
     for table, rows in cat.tables().items():
         yield dg.MaterializeResult(
@@ -59,7 +53,7 @@ def _landing_asset(table: landing.LandingTable, deps: list[dg.AssetKey]) -> dg.A
             raise dg.Failure(description=f"landing directory {landing_dir} does not exist "
                                          "(set TTV_LANDING_DIR)")
         try:
-            with _connect() as con:
+            with connect_for_write() as con:
                 result = landing.load_table(con, landing_dir, table)
         except landing.SchemaMismatch as exc:
             raise dg.Failure(description=f"{table.source} stopped: {exc}") from None

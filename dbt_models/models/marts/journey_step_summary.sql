@@ -32,7 +32,7 @@ summarized as (
         percentile_cont(0.75) within group (order by duration_days) as p75_days,
         min(duration_days) as min_days,
         max(duration_days) as max_days,
-        count_if(in_parallel) as accounts_in_parallel
+        count(case when in_parallel then 1 end) as accounts_in_parallel
     from by_segment
     group by journey, step, step_order, owner, segment
 ),
