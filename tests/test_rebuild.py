@@ -27,6 +27,8 @@ def test_a_catalogue_edit_changes_the_next_run(tmp_path, monkeypatch):
     catalogue = yaml.safe_load(paths.CATALOGUE_FILE.read_text())
     # SMB value target 30 -> 15 days
     catalogue["segments"]["SMB"]["target_days"] = 15
+    # a target on a milestone other than value: PLG kickoff within 30 days
+    catalogue["segments"]["PLG"]["milestone_targets"] = {"kickoff": 30}
     # first value: the first project alone, no longer project + teammate invited
     first_value = next(m for m in catalogue["milestones"] if m["name"] == "first_value")
     del first_value["all_events"]
@@ -49,6 +51,11 @@ def test_a_catalogue_edit_changes_the_next_run(tmp_path, monkeypatch):
     assert query(warehouse, "select status, target_days from marts.account_milestones "
                             "where account_id = 'A07' and milestone = 'value_achieved'") == [
         ("overdue", 15.0)]
+    # A09 reached value after 1.0 day but never had a kickoff: 2026-01-10 08:00 -> as-of
+    # 2026-06-01 00:00 is 141.67 days > 30, so kickoff is overdue though value was reached
+    assert query(warehouse, "select status, target_days from marts.account_milestones "
+                            "where account_id = 'A09' and milestone = 'kickoff'") == [
+        ("overdue", 30.0)]
 
 
 def test_a_broken_catalogue_fails_the_run_with_a_sentence(tmp_path, monkeypatch):

@@ -27,7 +27,7 @@ times as (
         dimension,
         dimension_value,
         duration_days,
-        count_if(is_event) as events,
+        count(case when is_event then 1 end) as events,
         count(*) as observations
     from observations
     group by period_grain, cohort_period, dimension, dimension_value, duration_days

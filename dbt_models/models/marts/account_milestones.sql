@@ -17,9 +17,13 @@ final as (
         account_milestones.reached_at,
         account_milestones.days_from_start,
         account_milestones.target_days,
+        -- overdue: not reached and more days have passed since the start (until churn, else
+        -- as-of) than the target; for the value milestone this is days_onboarding > target
         case
             when account_milestones.reached_at is not null then 'reached'
-            when accounts.days_onboarding > account_milestones.target_days then 'overdue'
+            when {{ days_between('accounts.start_at',
+                                 'coalesce(accounts.churned_at, ' ~ as_of() ~ ')') }}
+                > account_milestones.target_days then 'overdue'
             else 'pending'
         end as status,
         account_milestones.is_value_milestone,

@@ -8,11 +8,11 @@ final as (
     select
         ttv_band,
         count(*) as accounts,
-        count_if(renewal_outcome = 'renewed') as renewed,
-        count_if(renewal_outcome = 'churned') as churned,
-        count_if(renewal_outcome = 'pending') as pending,
-        {{ ratio("count_if(renewal_outcome = 'renewed')",
-                 "count_if(renewal_outcome in ('renewed', 'churned'))") }} as renewal_rate,
+        count(case when renewal_outcome = 'renewed' then 1 end) as renewed,
+        count(case when renewal_outcome = 'churned' then 1 end) as churned,
+        count(case when renewal_outcome = 'pending' then 1 end) as pending,
+        {{ ratio("count(case when renewal_outcome = 'renewed' then 1 end)",
+                 "count(case when renewal_outcome in ('renewed', 'churned') then 1 end)") }} as renewal_rate,
         avg(first_term_arr) as avg_first_term_arr
     from accounts
     where ttv_band is not null
