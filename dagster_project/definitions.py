@@ -3,6 +3,7 @@
 import dagster as dg
 
 from dagster_project.defs.ingest.assets import landing_assets, ttv_catalogue
+from dagster_project.defs.ingest.sensors import new_exports_sensor
 from dagster_project.defs.quality.checks import gx_checks
 from dagster_project.defs.schedules.schedules import ttv_daily_job, ttv_daily_schedule
 from dagster_project.defs.transform.assets import dbt_resource, ttv_dbt_models
@@ -12,6 +13,7 @@ defs = dg.Definitions(
     asset_checks=gx_checks,
     jobs=[ttv_daily_job],
     schedules=[ttv_daily_schedule],
+    sensors=[new_exports_sensor],
     resources={"dbt": dbt_resource},
     executor=dg.in_process_executor,
 )

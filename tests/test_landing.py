@@ -6,7 +6,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.lib import landing
+from dagster_project import paths
+from dagster_project.lib import landing, sources
+
+REGISTRY = sources.load_registry(paths.SOURCES_FILE)
 
 ACCOUNTS_HEADER = ("account_id,account_name,segment,industry,plan_tier,sales_channel,csm_owner,"
                    "region,created_at,churned_at,churn_reason\n")
@@ -34,7 +37,7 @@ def test_csv_rows_cast_to_utc_and_bad_rows_quarantined_with_physical_line(tmp_pa
           # line 5: no key; line 6: unparseable timestamp
           + ",NoId,SMB,x,x,x,x,x,2026-01-01,,\n"
           + "a3,Bad,SMB,x,x,x,x,x,31/01/2026,,\n")
-    result = landing.load_table(con, tmp_path, landing.ACCOUNTS)
+    result = landing.load_table(con, tmp_path, landing.ACCOUNTS, REGISTRY)
     assert (result.rows_landed, result.rows_loaded, result.rows_quarantined) == (4, 2, 2)
     rows = con.execute("select account_id, account_name, created_at::varchar, _line "
                        "from raw.accounts order by account_id").fetchall()
@@ -64,8 +67,8 @@ def test_events_from_every_format_deduplicated_and_accounted_for(tmp_path, con):
                    'project_created' as event_name, '2026-01-08T00:00:00Z' as occurred_at,
                    '{"p": true}' as properties) to '""" + str(tmp_path / "product/events/3.parquet")
                 + "' (format parquet)")
-    landing.load_table(con, tmp_path, landing.ACCOUNTS)
-    result = landing.load_table(con, tmp_path, landing.EVENTS)
+    landing.load_table(con, tmp_path, landing.ACCOUNTS, REGISTRY)
+    result = landing.load_table(con, tmp_path, landing.EVENTS, REGISTRY)
     assert (result.rows_landed, result.rows_loaded, result.rows_duplicate,
             result.rows_quarantined) == (7, 3, 2, 2)
     events = con.execute("select event_id, occurred_at::varchar, properties, _file, _line "
@@ -92,11 +95,12 @@ def test_events_from_every_format_deduplicated_and_accounted_for(tmp_path, con):
 
 def test_a_file_missing_columns_stops_its_source_and_keeps_what_was_loaded(tmp_path, con):
     write(tmp_path, "crm/accounts.csv", ACCOUNTS_HEADER + "a1,A,SMB,x,x,x,x,x,2026-01-01,,\n")
-    landing.load_table(con, tmp_path, landing.ACCOUNTS)
+    landing.load_table(con, tmp_path, landing.ACCOUNTS, REGISTRY)
     write(tmp_path, "crm/accounts.csv", "account_id,account_name\na1,A\n")
     with pytest.raises(landing.SchemaMismatch) as error:
-        landing.load_table(con, tmp_path, landing.ACCOUNTS)
+        landing.load_table(con, tmp_path, landing.ACCOUNTS, REGISTRY)
     message = str(error.value)
-    assert message.startswith("crm/accounts.csv: missing column(s) segment, industry")
+    assert message.startswith("crm/accounts.csv: missing field(s) segment, industry")
+    assert "for source 'accounts' (the file has account_id, account_name)" in message
     assert "churn_reason" in message
     assert con.execute("select account_id, segment from raw.accounts").fetchall() == [("a1", "SMB")]

@@ -1,25 +1,41 @@
-"""The one place that knows the canonical landing layout (SPEC §3) and loads it into DuckDB.
+"""The canonical tables (SPEC §3) and the loader that fills them from the sources of the registry
+(config/sources.yml, SPEC §7), incrementally.
 
-Each landing table is read with DuckDB's own readers (CSV, JSON lines plain or gzipped, Parquet),
-every value as text first, then cast in SQL. Rows that cannot be loaded go to
-`quarantine.rejected_rows` with the file, line, column and reason (SPEC §5); the rest load.
-Events are deduplicated on `event_id`, keeping the first delivery (by file name, then line).
+Every file is read with DuckDB's own readers (CSV, JSON lines plain or gzipped, a zip of gzipped
+JSON lines, Parquet), each mapped field taken as text, then cast in SQL. Rows that cannot be
+loaded go to `quarantine.rejected_rows` with the file, line, column and reason (SPEC §5).
+
+Loads are incremental: `raw.landed_files` remembers every file (size, checksum, rows). A file
+seen before is skipped; a file whose content changed replaces its earlier rows; a file whose
+content was already loaded under another name is counted as duplicates and not read. Events are
+deduplicated on `event_id` across files and sources, the first delivery kept (later copies wait
+in `raw.events_duplicates`, promoted if the first one's file is replaced). CRM tables are small
+snapshots: when one of their files changes they are merged again from all their files, a key's
+rows coming from the latest file (by name) that has it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+import datetime as dt
+import hashlib
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
-# Per-column kinds; each kind has one SQL cast and one reason when the cast fails.
+from dagster_project.lib.sources import FieldSpec, Source
+
 TEXT, TIMESTAMP, DATE, DECIMAL, BOOLEAN, JSON = "text", "timestamp", "date", "decimal", "boolean", "json"
 
 CAST_SQL = {
     TEXT: "{v}",
-    # With TimeZone=UTC an ISO-8601 value with an offset is converted to UTC, one without is UTC
-    # and a date-only value is midnight UTC; stored as a plain UTC timestamp (SPEC §3).
+    # With the session TimeZone set to the source's zone, an ISO-8601 value with an offset keeps
+    # its offset, one without is in the source's zone (UTC unless declared), a date-only value is
+    # midnight; stored as a plain UTC timestamp (SPEC §3).
     TIMESTAMP: "timezone('UTC', try_cast({v} as timestamptz))",
-    DATE: "coalesce(try_cast({v} as date), cast(timezone('UTC', try_cast({v} as timestamptz)) as date))",
+    DATE: "coalesce(try_cast({v} as date), cast(try_cast({v} as timestamp) as date))",
     DECIMAL: "try_cast({v} as decimal(18, 2))",
     BOOLEAN: "try_cast({v} as boolean)",
     JSON: "case when json_valid({v}) then {v} end",
@@ -37,44 +53,38 @@ CAST_REASON = {
 
 @dataclass(frozen=True)
 class LandingTable:
-    """One table of the canonical layout: where its files are and what its columns are."""
+    """One canonical table: its columns, required columns and key."""
 
     name: str
-    patterns: tuple[str, ...]
+    group: str
     columns: dict[str, str]
     required: tuple[str, ...]
-    key: str | None = None  # deduplication key: later deliveries of a key are duplicates
+    key: str
     needs_known_account: bool = True
-    group: str = field(default="crm")
 
     @property
-    def source(self) -> str:
-        return f"{self.group}.{self.name}"
+    def is_events(self) -> bool:
+        return self.name == "events"
 
 
 ACCOUNTS = LandingTable(
-    name="accounts",
-    patterns=("crm/accounts.csv",),
+    name="accounts", group="crm", key="account_id", required=("account_id",),
+    needs_known_account=False,
     columns={
         "account_id": TEXT, "account_name": TEXT, "segment": TEXT, "industry": TEXT,
         "plan_tier": TEXT, "sales_channel": TEXT, "csm_owner": TEXT, "region": TEXT,
         "created_at": TIMESTAMP, "churned_at": TIMESTAMP, "churn_reason": TEXT,
     },
-    required=("account_id",),
-    needs_known_account=False,
 )
 CONTRACTS = LandingTable(
-    name="contracts",
-    patterns=("crm/contracts.csv",),
+    name="contracts", group="crm", key="contract_id", required=("contract_id", "account_id"),
     columns={
         "contract_id": TEXT, "account_id": TEXT, "contract_type": TEXT, "signed_at": TIMESTAMP,
         "start_date": DATE, "end_date": DATE, "arr": DECIMAL,
     },
-    required=("contract_id", "account_id"),
 )
 ONBOARDING = LandingTable(
-    name="onboarding",
-    patterns=("crm/onboarding.csv",),
+    name="onboarding", group="crm", key="account_id", required=("account_id",),
     columns={
         "account_id": TEXT, "kickoff_at": TIMESTAMP, "access_provisioned_at": TIMESTAMP,
         "configuration_completed_at": TIMESTAMP, "data_migrated_at": TIMESTAMP,
@@ -83,252 +93,563 @@ ONBOARDING = LandingTable(
         "configuration_approach": TEXT, "touch_model": TEXT, "onboarding_variant": TEXT,
         "integrations": TEXT,
     },
-    required=("account_id",),
 )
 EVENTS = LandingTable(
-    name="events",
-    group="product",
-    patterns=("product/events/*.csv", "product/events/*.jsonl", "product/events/*.jsonl.gz",
-              "product/events/*.parquet"),
+    name="events", group="product", key="event_id",
+    required=("event_id", "account_id", "event_name", "occurred_at"),
     columns={
         "event_id": TEXT, "account_id": TEXT, "user_id": TEXT, "event_name": TEXT,
         "occurred_at": TIMESTAMP, "properties": JSON,
     },
-    required=("event_id", "account_id", "event_name", "occurred_at"),
-    key="event_id",
 )
-TABLES = (ACCOUNTS, CONTRACTS, ONBOARDING, EVENTS)
-
-QUARANTINE_COLUMNS = ("source", "file", "line", "column_name", "reason", "raw_record")
+TABLES = (ACCOUNTS, CONTRACTS, ONBOARDING, EVENTS)  # load order: accounts first
+META_COLUMNS = {"_source": "varchar", "_file": "varchar", "_line": "bigint", "_extra": "varchar"}
+UNKNOWN_ACCOUNT = "unknown account_id: "
 
 
 class SchemaMismatch(ValueError):
-    """A landed file's columns do not match its table: the source stops (SPEC §5)."""
+    """A landed file lacks fields its source maps: that source stops (SPEC §5)."""
 
 
 @dataclass(frozen=True)
 class LoadResult:
-    """What one landing table's load did, for Dagster metadata and the run's output."""
+    """What one canonical table's load did, for Dagster metadata and the run's output."""
 
     table: str
     files: int
+    files_read: int
     rows_landed: int
     rows_loaded: int
     rows_duplicate: int
+    rows_filtered: int
     rows_quarantined: int
     reasons: dict[str, int]
 
 
-def connect_settings(con) -> None:
-    """Session settings every loading connection needs (UTC for timestamp parsing)."""
-    con.execute("set TimeZone = 'UTC'")
-
-
-def landed_files(landing_dir: Path, table: LandingTable) -> list[Path]:
-    """The table's files, sorted by path so the first delivery of a duplicate is well defined."""
-    found = {p for pattern in table.patterns for p in landing_dir.glob(pattern) if p.is_file()}
-    return sorted(found, key=lambda p: p.relative_to(landing_dir).as_posix())
-
-
 def _q(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+    return "'" + str(text).replace("'", "''") + "'"
 
 
 def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _read_file_sql(con, path: Path, table: LandingTable) -> tuple[str, list[str]]:
-    """A SQL relation of one file: `_line`, `_raw` and every present column as text.
+def _json_path(name: str) -> str:
+    return "$" + "".join("." + '"' + part.replace('"', '\\"') + '"' for part in name.split("."))
 
-    Returns the SQL and the file's column names (for the schema check).
-    """
+
+def file_format(source: Source, path: Path) -> str:
+    if source.format:
+        return source.format
     name = path.name.lower()
+    for suffix, fmt in ((".csv", "csv"), (".jsonl", "jsonl"), (".jsonl.gz", "jsonl"),
+                        (".json.gz", "jsonl"), (".ndjson", "jsonl"), (".parquet", "parquet"),
+                        (".zip", "zip")):
+        if name.endswith(suffix):
+            return fmt
+    raise SchemaMismatch(f"{path.name}: cannot tell the format from the name; set `format`")
+
+
+# ---- reading one file: a relation with _line, _raw and a text accessor per field ------------
+
+@dataclass
+class _Reader:
+    """One file as SQL: `relation` has `_line` and `_raw`; `access(name)` is the field's text
+    (None when the file has no such field); `unused_sql(used)` the unused fields as JSON."""
+
+    relation: str
+    fmt: str
+    columns: dict[str, str]  # lower-case name -> actual name (csv, parquet)
+    types: dict[str, str]
+    present_json: set[str]
+
+    def has(self, name: str) -> bool:
+        if self.fmt == "jsonl":
+            return name.split(".")[0] in self.present_json or name in self.present_json
+        return name.lower() in self.columns or name.split(".")[0].lower() in self.columns
+
+    def access(self, name: str, as_json: bool = False) -> str | None:
+        if self.fmt == "jsonl":
+            fn = "json_extract" if as_json else "json_extract_string"
+            return f"(case when _raw_ok then {fn}(_raw, {_q(_json_path(name))})::varchar end)"
+        if name.lower() in self.columns:
+            col = self.columns[name.lower()]
+            kind = self.types.get(col, "VARCHAR").upper()
+            if self.fmt == "csv" or kind == "VARCHAR":
+                return _ident(col)
+            if kind.startswith("TIMESTAMP"):
+                return f"strftime({_ident(col)}, '%Y-%m-%dT%H:%M:%S.%f')"
+            if kind.startswith(("STRUCT", "MAP")) or kind.endswith("[]"):
+                return f"to_json({_ident(col)})::varchar"
+            return f"cast({_ident(col)} as varchar)"
+        head, _, rest = name.partition(".")
+        if rest and head.lower() in self.columns:
+            col = self.columns[head.lower()]
+            kind = self.types.get(col, "VARCHAR").upper()
+            base = _ident(col) if kind == "VARCHAR" else f"to_json({_ident(col)})"
+            fn = "json_extract" if as_json else "json_extract_string"
+            return f"{fn}({base}, {_q(_json_path(rest))})::varchar"
+        return None
+
+    def unused_sql(self, used: set[str]) -> str:
+        used_lower = {u.lower() for u in used} | {u.split(".")[0].lower() for u in used}
+        if self.fmt == "jsonl":
+            patch: dict = {}
+            for name in used:
+                node = patch
+                parts = name.split(".")
+                for part in parts[:-1]:
+                    node = node.setdefault(part, {})
+                    if node is None:
+                        break
+                else:
+                    node[parts[-1]] = None
+            import json
+
+            rest = f"json_merge_patch(_raw, {_q(json.dumps(patch))})::varchar"
+            return f"case when _raw_ok then nullif({rest}, '{{}}') end"
+        unused = [c for low, c in self.columns.items() if low not in used_lower]
+        if not unused:
+            return "null::varchar"
+        pairs = ", ".join(f"{_q(c)}, {self.access(c) or 'null'}" for c in unused)
+        return f"json_object({pairs})::varchar"
+
+
+def _open(con, path: Path, fmt: str) -> _Reader:
     fp = _q(str(path))
-    if name.endswith(".csv"):
+    if fmt == "csv":
         reader = f"read_csv({fp}, all_varchar = true, header = true, auto_detect = true)"
         present = [r[0] for r in con.execute(f"describe select * from {reader}").fetchall()]
-        cols = [c for c in table.columns if c in present]
-        # A record's physical line: the header is line 1, and quoted values may span lines.
+        # a record's physical line: header is line 1, quoted values may span lines
         newlines = " + ".join(
             f"coalesce(length({_ident(c)}) - length(replace({_ident(c)}, chr(10), '')), 0)"
-            for c in present
-        ) or "0"
-        sql = f"""
+            for c in present) or "0"
+        relation = f"""(
             select *, 1 + _record + coalesce(sum(_newlines) over (
-                order by _record rows between unbounded preceding and 1 preceding), 0) as _line
-            from (
-                select {", ".join(_ident(c) for c in cols)}, to_json(r) as _raw,
-                       row_number() over () as _record, {newlines} as _newlines
-                from {reader} as r
-            )"""
-        return sql, present
-    if name.endswith(".jsonl") or name.endswith(".jsonl.gz"):
-        # Read lines, not records, so a malformed line is quarantined with its line number
-        # instead of failing the whole file. 0x1f never appears unescaped in valid JSON.
-        reader = (f"read_csv({fp}, columns = {{'line': 'VARCHAR'}}, header = false, "
+                order by _record rows between unbounded preceding and 1 preceding), 0) as _line,
+                true as _raw_ok
+            from (select r.*, to_json(r)::varchar as _raw, row_number() over () as _record,
+                         {newlines} as _newlines from {reader} as r))"""
+        return _Reader(relation, fmt, {c.lower(): c for c in present}, {}, set())
+    if fmt == "jsonl":
+        # lines, not records: a malformed line is quarantined with its number, the file loads
+        reader = (f"read_csv({fp}, columns = {{'_raw': 'VARCHAR'}}, header = false, "
                   "delim = chr(31), quote = '', escape = '', auto_detect = false)")
-        first = con.execute(
-            f"select line from {reader} where json_valid(line) limit 1").fetchone()
-        present = list(con.execute("select json_keys(?::json)", [first[0]]).fetchone()[0]) if first else []
-        selects = []
-        for c in table.columns:
-            fn = "json_extract(line, {})::varchar" if table.columns[c] == JSON else "json_extract_string(line, {})"
-            selects.append(f"case when _ok then {fn.format(_q('$.' + c))} end as {_ident(c)}")
-        sql = f"""
-            select {", ".join(selects)}, line as _raw, _line, not _ok as _bad_json
-            from (
-                select line, row_number() over () as _line,
-                       case when json_valid(line) then json_type(line) = 'OBJECT' else false end as _ok
-                from {reader}
-            )"""
-        return sql, present
-    if name.endswith(".parquet"):
-        reader = f"read_parquet({fp}, file_row_number = true)"
+        first = con.execute(f"select _raw from {reader} where json_valid(_raw) "
+                            "and json_type(_raw) = 'OBJECT' limit 1").fetchone()
+        keys = set(con.execute("select json_keys(?::json)", [first[0]]).fetchone()[0]) if first else set()
+        relation = f"""(
+            select _raw, row_number() over () as _line,
+                   case when json_valid(_raw) then json_type(_raw) = 'OBJECT' else false end as _raw_ok
+            from {reader})"""
+        return _Reader(relation, fmt, {}, {}, keys)
+    if fmt == "parquet":
         described = con.execute(f"describe select * from read_parquet({fp})").fetchall()
         types = {r[0]: r[1] for r in described}
-        selects = []
-        for c in table.columns:
-            if c not in types:
-                continue
-            if table.columns[c] == JSON and types[c].upper() != "VARCHAR":
-                selects.append(f"to_json({_ident(c)})::varchar as {_ident(c)}")
-            elif types[c].upper().startswith("TIMESTAMP"):
-                selects.append(f"strftime({_ident(c)}, '%Y-%m-%dT%H:%M:%S.%f') as {_ident(c)}")
+        relation = f"""(
+            select r.*, to_json(r)::varchar as _raw, file_row_number + 1 as _line, true as _raw_ok
+            from read_parquet({fp}, file_row_number = true) as r)"""
+        return _Reader(relation, fmt, {c.lower(): c for c in types if c != "file_row_number"},
+                       types, set())
+    raise SchemaMismatch(f"{path.name}: unsupported format {fmt}")
+
+
+def _value_sql(reader: _Reader, spec: FieldSpec, kind: str) -> str | None:
+    """The field's text in the export (before mapping and casting), or None if absent."""
+    if spec.value is not None:
+        return _q(spec.value)
+    if spec.hash_of:
+        parts = [reader.access(n) or "null" for n in spec.hash_of]
+        return "md5(concat_ws('|', " + ", ".join(f"coalesce({p}, '')" for p in parts) + "))"
+    found = [reader.access(n, as_json=kind == JSON) for n in spec.names if reader.has(n)]
+    found = [f for f in found if f]
+    if not found:
+        return None
+    value = found[0] if len(found) == 1 else "coalesce(" + ", ".join(
+        f"nullif(trim({f}), '')" for f in found) + ")"
+    if spec.first:
+        value = (f"(case when left(trim({value}), 1) = '[' then json_extract_string({value}, '$[0]') "
+                 f"else trim(split_part({value}, ';', 1)) end)")
+    if spec.epoch:
+        scale = 1 if spec.epoch == "seconds" else 1000
+        # epoch numbers are wall-clock times in the source's zone (old Mixpanel projects)
+        value = (f"coalesce(strftime(timezone('UTC', to_timestamp(try_cast({value} as double) / {scale})), "
+                 f"'%Y-%m-%d %H:%M:%S.%f'), {value})")
+    return value
+
+
+def _file_sql(con, source: Source, table: LandingTable, path: Path, rel: str,
+              display: str, known_accounts: bool) -> str:
+    """SELECT of one file: canonical typed columns, meta columns, `_reason`/`_column`,
+    `_filtered`. Raises SchemaMismatch when mapped fields are missing."""
+    fmt = file_format(source, path)
+    reader = _open(con, path, fmt)
+    texts: dict[str, str] = {}
+    missing = []
+    for column, kind in table.columns.items():
+        spec = source.fields[column]
+        value = _value_sql(reader, spec, kind)
+        if value is None:
+            # JSON records omit empty fields, so only required ones must be there (and only if
+            # the file has a valid record at all); CSV and Parquet files have every mapped column
+            if fmt == "jsonl" and (column not in table.required or not reader.present_json):
+                value = "null::varchar"
             else:
-                selects.append(f"cast({_ident(c)} as varchar) as {_ident(c)}")
-        sql = f"""
-            select {", ".join(selects)}, to_json(r)::varchar as _raw, file_row_number + 1 as _line
-            from {reader} as r"""
-        return sql, list(types)
-    raise SchemaMismatch(f"{path}: unsupported file type (expected .csv, .jsonl, .jsonl.gz, .parquet)")
+                missing.append(" or ".join(spec.referenced) or column)
+                continue
+        texts[column] = value
+    if missing:
+        raise SchemaMismatch(
+            f"{display}: missing field(s) {', '.join(missing)} for source {source.name!r} "
+            f"(the file has {', '.join(sorted(reader.columns.values() or reader.present_json)) or 'no fields'})")
 
-
-def _validated_sql(landed: str, table: LandingTable, known_accounts: str | None) -> str:
-    """Typed columns plus `_column`/`_reason` naming the first problem of each row (NULL if none)."""
-    checks = [("_bad_json", "", "'line is not a JSON object'")]
-    for c in table.required:
-        checks.append((f"nullif(trim({_ident(c)}), '') is null", c, _q(f"missing {c}")))
-    for c, kind in table.columns.items():
-        if kind == TEXT:
-            continue
-        cast = CAST_SQL[kind].format(v=_ident(c))
-        reason = f"{_q(CAST_REASON[kind] + ': ')} || {_ident(c)}"
-        checks.append((f"nullif(trim({_ident(c)}), '') is not null and {cast} is null", c, reason))
-    if known_accounts:
-        checks.append((
-            f"account_id not in (select account_id from {known_accounts})",
-            "account_id", f"'unknown account_id: ' || account_id",
-        ))
-    column_case = " ".join(f"when {cond} then {_q(col) if col else 'null'}" for cond, col, _ in checks)
-    reason_case = " ".join(f"when {cond} then {reason}" for cond, _, reason in checks)
-    typed = ", ".join(
-        f"{CAST_SQL[k].format(v='nullif(trim(' + _ident(c) + '), ' + _q('') + ')')} as {_ident(c)}"
-        if k != TEXT else f"nullif(trim({_ident(c)}), '') as {_ident(c)}"
-        for c, k in table.columns.items()
-    )
-    return f"""
-        select {typed}, _file, _line, _raw,
-               case {column_case} else null end as _column,
-               case {reason_case} else null end as _reason
-        from {landed}"""
-
-
-def load_table(con, landing_dir: Path, table: LandingTable) -> LoadResult:
-    """Load every file of one landing table into `raw.<name>`, bad rows into quarantine.
-
-    Raises SchemaMismatch naming the file and columns when a file lacks required columns; nothing
-    already in the warehouse is changed in that case.
-    """
-    connect_settings(con)
-    files = landed_files(landing_dir, table)
-    con.execute("create or replace temp table _landed as select * from (select 1) where false")
-    first = True
-    for path in files:
-        rel = path.relative_to(landing_dir).as_posix()
-        sql, present = _read_file_sql(con, path, table)
-        missing = [c for c in table.columns if c not in present] if present else list(table.columns)
-        if missing and not path.name.lower().endswith((".jsonl", ".jsonl.gz")):
-            raise SchemaMismatch(
-                f"{rel}: missing column(s) {', '.join(missing)} of {table.source} "
-                f"(the file has {', '.join(present) or 'no columns'})"
-            )
-        if missing and present and [c for c in table.required if c not in present]:
-            raise SchemaMismatch(
-                f"{rel}: missing required field(s) {', '.join(c for c in table.required if c not in present)} "
-                f"of {table.source} (the first record has {', '.join(present)})"
-            )
-        # Missing optional columns of JSON lines arrive as NULL: JSON records omit empty fields.
-        select = ", ".join(
-            _ident(c) if c in present or path.name.lower().endswith((".jsonl", ".jsonl.gz"))
-            else f"null::varchar as {_ident(c)}"
-            for c in table.columns
-        )
-        bad_json = "_bad_json" if path.name.lower().endswith((".jsonl", ".jsonl.gz")) else "false"
-        body = (f"select {select}, {_q(rel)} as _file, cast(_line as bigint) as _line, _raw::varchar as _raw, "
-                f"{bad_json} as _bad_json from ({sql})")
-        if first:
-            con.execute(f"create or replace temp table _landed as {body}")
-            first = False
+    checks = [("not _raw_ok", None, "'line is not a JSON object'")]
+    typed = {}
+    for column, kind in table.columns.items():
+        spec = source.fields[column]
+        text = f"nullif(trim({texts[column]}), '')"
+        if spec.mapping:
+            cases = " ".join(f"when {_q(k)} then {_q(v)}" for k, v in spec.mapping.items())
+            mapped = f"(case {text} {cases} end)"
+            checks.append((f"{text} is not null and {mapped} is null", column,
+                           f"{_q('value not mapped for ' + column + ': ')} || {text}"))
+            text = mapped
+        if column in table.required:
+            checks.append((f"{text} is null", column, _q(f"missing {column}")))
+        if kind != TEXT:
+            cast = CAST_SQL[kind].format(v=text)
+            checks.append((f"{text} is not null and {cast} is null", column,
+                           f"{_q(CAST_REASON[kind] + ': ')} || {text}"))
+            typed[column] = cast
         else:
-            con.execute(f"insert into _landed {body}")
-    if first:  # no files: an empty, correctly typed table
-        cols = ", ".join(f"null::varchar as {_ident(c)}" for c in table.columns)
-        con.execute(f"create or replace temp table _landed as select {cols}, null::varchar as _file, "
-                    "null::bigint as _line, null::varchar as _raw, false as _bad_json where false")
+            typed[column] = text
+    if known_accounts:
+        checks.append((f"{typed['account_id']} not in (select account_id from raw.accounts)",
+                       "account_id", f"{_q(UNKNOWN_ACCOUNT)} || {typed['account_id']}"))
+    filtered = "false"
+    if source.where_field:
+        value = _value_sql(reader, source.where_field, TEXT)
+        if value is None:
+            raise SchemaMismatch(f"{display}: missing field {' or '.join(source.where_field.names)} "
+                                 f"used by `where` of source {source.name!r}")
+        filtered = (f"coalesce(lower(trim({value})) not in "
+                    f"({', '.join(_q(v) for v in source.where_values)}), true)")
+    used = {n for spec in source.fields.values() for n in spec.referenced}
+    if source.where_field:
+        used |= set(source.where_field.names)
+    column_case = " ".join(f"when {c} then {_q(col) if col else 'null'}" for c, col, _ in checks)
+    reason_case = " ".join(f"when {c} then {r}" for c, _, r in checks)
+    columns = ", ".join(f"{typed[c]}::{SQL_TYPE[k]} as {_ident(c)}" for c, k in table.columns.items())
+    return f"""
+        select {columns}, {_q(source.name)} as _source, {_q(display)} as _file,
+               cast(_line as bigint) as _line, {reader.unused_sql(used)} as _extra,
+               _raw::varchar as _raw, {filtered} as _filtered,
+               case when {filtered} then null else (case {column_case} end) end as _column,
+               case when {filtered} then null else (case {reason_case} end) end as _reason
+        from {reader.relation}"""
 
-    known = "raw.accounts" if table.needs_known_account else None
+
+# ---- the manifest and the tables ------------------------------------------------------------
+
+def _ensure_tables(con) -> None:
     con.execute("create schema if not exists raw")
     con.execute("create schema if not exists quarantine")
-    con.execute(f"create or replace temp table _checked as {_validated_sql('_landed', table, known)}")
-
-    typed_cols = ", ".join(_ident(c) for c in table.columns)
-    good = "select * from _checked where _reason is null"
-    if table.key:
-        dedup = (f"select {typed_cols}, _file, _line from ({good}) "
-                 f"qualify row_number() over (partition by {_ident(table.key)} order by _file, _line) = 1")
-    else:
-        dedup = f"select {typed_cols}, _file, _line from ({good})"
-    con.execute(f"create or replace table raw.{table.name} as {dedup}")
-
+    for table in TABLES:
+        cols = ", ".join(f"{_ident(c)} {SQL_TYPE[k]}" for c, k in table.columns.items())
+        meta = ", ".join(f"{c} {t}" for c, t in META_COLUMNS.items())
+        con.execute(f"create table if not exists raw.{table.name} ({cols}, {meta})")
+    cols = ", ".join(f"{_ident(c)} {SQL_TYPE[k]}" for c, k in EVENTS.columns.items())
+    meta = ", ".join(f"{c} {t}" for c, t in META_COLUMNS.items())
+    con.execute(f"create table if not exists raw.events_duplicates ({cols}, {meta})")
     con.execute("""
         create table if not exists quarantine.rejected_rows (
             source varchar, file varchar, line bigint, column_name varchar, reason varchar,
             raw_record varchar)""")
-    con.execute("delete from quarantine.rejected_rows where source = ?", [table.source])
-    con.execute(f"""
-        insert into quarantine.rejected_rows
-        select {_q(table.source)}, _file, _line, _column, _reason, _raw
-        from _checked where _reason is not null order by _file, _line""")
-
-    landed, quarantined, loaded = con.execute(f"""
-        select (select count(*) from _landed),
-               (select count(*) from _checked where _reason is not null),
-               (select count(*) from raw.{table.name})""").fetchone()
-    reasons = dict(con.execute("""
-        select regexp_replace(_reason, ':.*$', ''), count(*) from _checked
-        where _reason is not null group by all order by all""").fetchall())
-    _record_files(con, table, files, landing_dir)
-    for temp in ("_landed", "_checked"):
-        con.execute(f"drop table if exists {temp}")
-    return LoadResult(table.source, len(files), landed, loaded, landed - loaded - quarantined,
-                      quarantined, reasons)
-
-
-def _record_files(con, table: LandingTable, files: list[Path], landing_dir: Path) -> None:
-    """Per-file accounting in `raw.landed_files`: landed = loaded + duplicate + quarantined."""
     con.execute("""
         create table if not exists raw.landed_files (
-            source varchar, file varchar, rows_landed bigint, rows_loaded bigint,
-            rows_duplicate bigint, rows_quarantined bigint)""")
-    con.execute("delete from raw.landed_files where source = ?", [table.source])
+            source varchar, file varchar, table_name varchar, size_bytes bigint,
+            modified_ns bigint, sha256 varchar, duplicate_of varchar, rows_landed bigint,
+            rows_loaded bigint, rows_duplicate bigint, rows_filtered bigint,
+            rows_quarantined bigint, loaded_at timestamp)""")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass
+class _LandedFile:
+    source: Source
+    path: Path
+    rel: str
+    size: int
+    modified_ns: int
+    sha256: str | None = None
+    state: str = "new"  # new | changed | unchanged | redelivered
+    duplicate_of: str | None = None
+
+
+def _survey(con, landing_dir: Path, sources: list[Source], table: LandingTable) -> list[_LandedFile]:
+    """Every landed file of the table's sources, and whether it must be read."""
+    known = {(r[0], r[1]): r[2:] for r in con.execute(
+        "select source, file, size_bytes, modified_ns, sha256, duplicate_of from raw.landed_files "
+        "where table_name = ?", [table.name]).fetchall()}
+    files = []
+    for source in sources:
+        found = {p for pattern in source.patterns for p in landing_dir.glob(pattern) if p.is_file()}
+        for path in sorted(found, key=lambda p: p.relative_to(landing_dir).as_posix()):
+            stat = path.stat()
+            rel = path.relative_to(landing_dir).as_posix()
+            landed = _LandedFile(source, path, rel, stat.st_size, stat.st_mtime_ns)
+            before = known.get((source.name, rel))
+            if before and before[0] == stat.st_size and before[1] == stat.st_mtime_ns:
+                landed.state, landed.sha256, landed.duplicate_of = "unchanged", before[2], before[3]
+            else:
+                landed.sha256 = _sha256(path)
+                if before and before[2] == landed.sha256:
+                    landed.state, landed.duplicate_of = "unchanged", before[3]
+                    con.execute("update raw.landed_files set modified_ns = ? where source = ? "
+                                "and file = ?", [stat.st_mtime_ns, source.name, rel])
+                else:
+                    landed.state = "changed" if before else "new"
+            files.append(landed)
+    # the same content already loaded under another name: nothing new in it
+    loaded_hashes = {}
+    for r in con.execute("select sha256, source, file from raw.landed_files where table_name = ? "
+                         "and duplicate_of is null order by file", [table.name]).fetchall():
+        loaded_hashes.setdefault((r[1], r[0]), r[2])
+    for landed in files:
+        if landed.state in ("new", "changed"):
+            original = loaded_hashes.get((landed.source.name, landed.sha256))
+            if original and original != landed.rel:
+                landed.state, landed.duplicate_of = "redelivered", original
+            else:
+                loaded_hashes[(landed.source.name, landed.sha256)] = landed.rel
+    return files
+
+
+def _read_files(con, landing_dir: Path, table: LandingTable, files: list[_LandedFile]) -> None:
+    """Read files into temp table `_checked` (typed rows with _reason/_filtered)."""
+    con.execute("drop table if exists _checked")
+    created = False
+    workdir = None
+    try:
+        for landed in files:
+            members = [(landed.path, landed.rel)]
+            if file_format(landed.source, landed.path) == "zip":
+                workdir = workdir or Path(tempfile.mkdtemp(prefix="ttv_zip_"))
+                members = _unzip(landed.path, landed.rel, workdir / str(len(list(workdir.iterdir()))))
+            for path, display in members:
+                source = landed.source
+                if source.format == "zip":
+                    source = dataclasses.replace(source, format="jsonl")
+                con.execute(f"set TimeZone = {_q(source.timezone)}")
+                sql = _file_sql(con, source, table, path, landed.rel, display,
+                                table.needs_known_account)
+                if created:
+                    con.execute(f"insert into _checked {sql}")
+                else:
+                    con.execute(f"create temp table _checked as {sql}")
+                    created = True
+    finally:
+        if workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
+    if not created:
+        cols = ", ".join(f"null::{SQL_TYPE[k]} as {_ident(c)}" for c, k in table.columns.items())
+        con.execute(f"""create temp table _checked as select {cols}, null::varchar as _source,
+            null::varchar as _file, null::bigint as _line, null::varchar as _extra,
+            null::varchar as _raw, false as _filtered, null::varchar as _column,
+            null::varchar as _reason where false""")
+
+
+def _unzip(path: Path, rel: str, into: Path) -> list[tuple[Path, str]]:
+    """Members of a zip export (Amplitude: gzipped JSON lines), extracted for DuckDB to read."""
+    into.mkdir(parents=True)
+    members = []
+    with zipfile.ZipFile(path) as archive:
+        for info in sorted(archive.infolist(), key=lambda i: i.filename):
+            if info.is_dir():
+                continue
+            target = into / f"{len(members)}_{Path(info.filename).name}"
+            with archive.open(info) as src, target.open("wb") as dst:
+                shutil.copyfileobj(src, dst)
+            members.append((target, f"{rel}!{info.filename}"))
+    return members
+
+
+def _quarantine(con) -> None:
+    con.execute("""
+        insert into quarantine.rejected_rows
+        select _source, _file, _line, _column, _reason, _raw from _checked
+        where _reason is not null order by _file, _line""")
+
+
+def _canonical_select(table: LandingTable) -> str:
+    return ", ".join([_ident(c) for c in table.columns] + list(META_COLUMNS))
+
+
+def _load_events(con, table: LandingTable, files: list[_LandedFile]) -> bool:
+    """Add the rows of new and changed files; True when earlier rows were replaced."""
+    cols = _canonical_select(table)
+    replaced = [f for f in files if f.state == "changed"]
+    for landed in replaced:
+        for target in ("raw.events", "raw.events_duplicates"):
+            con.execute(f"delete from {target} where _source = ? and _file like ? || '%'",
+                        [landed.source.name, landed.rel])
+        con.execute("delete from quarantine.rejected_rows where source = ? and file like ? || '%'",
+                    [landed.source.name, landed.rel])
+    if replaced:  # a first delivery removed: its next copy becomes the event
+        con.execute(f"""
+            insert into raw.events select {cols} from raw.events_duplicates d
+            where not exists (select 1 from raw.events e where e.event_id = d.event_id)
+            qualify row_number() over (partition by event_id order by _file, _line) = 1""")
+        con.execute("""delete from raw.events_duplicates d where exists (
+            select 1 from raw.events e where e._source = d._source and e._file = d._file
+            and e._line = d._line)""")
+    _quarantine(con)
     con.execute(f"""
-        insert into raw.landed_files
-        select {_q(table.source)}, l._file, count(*),
-               count(*) filter (where k._file is not null),
-               count(*) filter (where k._file is null and c._reason is null),
-               count(*) filter (where c._reason is not null)
-        from _landed l
-        join _checked c using (_file, _line)
-        left join raw.{table.name} k on k._file = l._file and k._line = l._line
-        group by l._file order by l._file""")
+        create or replace temp table _fresh as
+        select {cols}, row_number() over (partition by event_id order by _file, _line) = 1
+                       and event_id not in (select event_id from raw.events) as _is_first
+        from _checked where _reason is null and not _filtered""")
+    con.execute(f"insert into raw.events select {cols} from _fresh where _is_first")
+    con.execute(f"insert into raw.events_duplicates select {cols} from _fresh where not _is_first")
+    con.execute("drop table _fresh")
+    return bool(replaced)
+
+
+def _load_snapshot(con, table: LandingTable, sources: list[Source]) -> None:
+    """CRM: rebuild from every file; a key's rows come from the latest file that has it. Rows of
+    one file with the same key all stay (a duplicate there is bad data the checks must see)."""
+    cols = _canonical_select(table)
+    con.execute("delete from quarantine.rejected_rows where source in (select unnest(?::varchar[]))",
+                [[s.name for s in sources]])
+    _quarantine(con)
+    con.execute(f"delete from raw.{table.name}")
+    con.execute(f"""
+        insert into raw.{table.name}
+        select {cols} from _checked where _reason is null and not _filtered
+        qualify _file = max(_file) over (partition by {_ident(table.key)})
+        order by _file, _line""")
+
+
+def _record(con, table: LandingTable, files: list[_LandedFile], now: dt.datetime,
+            recount_all: bool) -> None:
+    """Write the manifest rows of the files read or re-delivered in this load."""
+    for landed in files:
+        if landed.state == "unchanged" and table.is_events:
+            continue
+        con.execute("delete from raw.landed_files where source = ? and file = ?",
+                    [landed.source.name, landed.rel])
+        if landed.state == "redelivered":
+            con.execute("""
+                insert into raw.landed_files
+                select ?, ?, ?, ?, ?, ?, ?, rows_landed, 0, rows_landed, 0, 0, ?
+                from raw.landed_files where source = ? and file = ?""",
+                        [landed.source.name, landed.rel, table.name, landed.size,
+                         landed.modified_ns, landed.sha256, landed.duplicate_of, now,
+                         landed.source.name, landed.duplicate_of])
+            continue
+        con.execute("""
+            insert into raw.landed_files
+            select ?, ?, ?, ?, ?, ?, null, count(*), 0, 0,
+                   count(case when _filtered then 1 end), 0, ?
+            from _checked where _source = ? and (_file = ? or _file like ? || '!%')""",
+                    [landed.source.name, landed.rel, table.name, landed.size,
+                     landed.modified_ns, landed.sha256, now, landed.source.name, landed.rel,
+                     landed.rel])
+    # loaded / duplicate / quarantined counted in the tables themselves, for the files read now,
+    # or for every file of the table after a replacement (promoted copies change other files)
+    if table.is_events:
+        duplicates = "raw.events_duplicates"
+    else:
+        con.execute(f"""create or replace temp table _superseded as
+            select _source, _file from _checked where _reason is null and not _filtered
+            except all select _source, _file from raw.{table.name}""")
+        duplicates = "_superseded"
+    scope = "" if recount_all else "and (m.source, m.file) in (select _source, split_part(_file, '!', 1) from _checked)"
+    con.execute(f"""
+        with loaded as (
+            select _source, split_part(_file, '!', 1) as file, count(*) as n from raw.{table.name}
+            where {'true' if recount_all else "(_source, _file) in (select _source, _file from _checked)"}
+            group by all),
+        duplicate as (
+            select _source, split_part(_file, '!', 1) as file, count(*) as n from {duplicates}
+            group by all),
+        quarantined as (
+            select source, split_part(file, '!', 1) as file, count(*) as n
+            from quarantine.rejected_rows group by all)
+        update raw.landed_files m set
+            rows_loaded = coalesce((select n from loaded l where l._source = m.source and l.file = m.file), 0),
+            rows_duplicate = coalesce((select n from duplicate d where d._source = m.source and d.file = m.file), 0),
+            rows_quarantined = coalesce((select n from quarantined q where q.source = m.source and q.file = m.file), 0)
+        where m.table_name = ? and m.duplicate_of is null {scope}""", [table.name])
+    con.execute("drop table if exists _superseded")
+
+
+def load_table(con, landing_dir: Path, table: LandingTable, registry: list[Source],
+               now: dt.datetime | None = None) -> LoadResult:
+    """Load what is new for one canonical table from every source that fills it.
+
+    Raises SchemaMismatch naming the file and fields when a file lacks mapped fields; nothing
+    in the warehouse changes then (the caller's transaction is rolled back).
+    """
+    now = now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    _ensure_tables(con)
+    sources = [s for s in registry if s.table == table.name]
+    files = _survey(con, landing_dir, sources, table)
+    if table.is_events:
+        # events quarantined for an account the CRM has since delivered: read their files again
+        retry = {r[0] for r in con.execute(f"""
+            select distinct split_part(file, '!', 1) from quarantine.rejected_rows
+            where source in (select unnest(?::varchar[])) and reason like '{UNKNOWN_ACCOUNT}%'
+              and substr(reason, {len(UNKNOWN_ACCOUNT) + 1}) in (select account_id from raw.accounts)""",
+            [[s.name for s in sources]]).fetchall()}
+        for landed in files:
+            if landed.state == "unchanged" and landed.rel in retry and not landed.duplicate_of:
+                landed.state = "changed"
+        to_read = [f for f in files if f.state in ("new", "changed")]
+    else:
+        changed = any(f.state != "unchanged" for f in files)
+        known = {(r[0], r[1]) for r in con.execute(
+            "select source, file from raw.landed_files where table_name = ?", [table.name]).fetchall()}
+        gone = known - {(f.source.name, f.rel) for f in files}
+        to_read = [f for f in files if f.state != "redelivered"] if (changed or gone) else []
+        if gone:
+            for source, rel in gone:
+                con.execute("delete from raw.landed_files where source = ? and file = ?", [source, rel])
+    con.execute("begin transaction")
+    try:
+        _read_files(con, landing_dir, table, to_read)
+        replaced = False
+        if table.is_events:
+            replaced = _load_events(con, table, files)
+        elif to_read:
+            _load_snapshot(con, table, sources)
+        _record(con, table, [f for f in files if f in to_read or f.state == "redelivered"], now,
+                recount_all=replaced or not table.is_events)
+        reasons = dict(con.execute("""
+            select regexp_replace(_reason, ':.*$', ''), count(*) from _checked
+            where _reason is not null group by all order by all""").fetchall())
+        totals = con.execute("""
+            select coalesce(sum(rows_landed), 0), coalesce(sum(rows_loaded), 0),
+                   coalesce(sum(rows_duplicate), 0), coalesce(sum(rows_filtered), 0),
+                   coalesce(sum(rows_quarantined), 0)
+            from raw.landed_files where table_name = ?""", [table.name]).fetchone()
+        con.execute("drop table if exists _checked")
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    finally:
+        con.execute("set TimeZone = 'UTC'")
+    return LoadResult(table.name, len(files), len(to_read), *[int(t) for t in totals], reasons)
+
+
+def load_landing(con, landing_dir: Path, registry: list[Source]) -> list[LoadResult]:
+    """Load every canonical table, accounts first (the others must name a known account)."""
+    return [load_table(con, landing_dir, table, registry) for table in TABLES]

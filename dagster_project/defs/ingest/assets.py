@@ -8,7 +8,7 @@ file, writes, and closes it before the next step: DuckDB allows one writing proc
 import dagster as dg
 
 from dagster_project import paths
-from dagster_project.lib import catalogue, landing
+from dagster_project.lib import catalogue, landing, sources
 from dagster_project.lib.warehouse import connect_for_write
 
 
@@ -43,8 +43,9 @@ def _landing_asset(table: landing.LandingTable, deps: list[dg.AssetKey]) -> dg.A
         kinds={"duckdb"},
         deps=deps,
         description=(
-            f"raw.{table.name}: {table.source} rows from {', '.join(table.patterns)} in the "
-            "landing zone; bad rows go to quarantine.rejected_rows."
+            f"raw.{table.name}: the canonical {table.name} table, loaded incrementally from every "
+            "source of config/sources.yml that fills it; bad rows go to quarantine.rejected_rows, "
+            "every file is accounted for in raw.landed_files."
         ),
     )
     def _asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
@@ -53,22 +54,25 @@ def _landing_asset(table: landing.LandingTable, deps: list[dg.AssetKey]) -> dg.A
             raise dg.Failure(description=f"landing directory {landing_dir} does not exist "
                                          "(set TTV_LANDING_DIR)")
         try:
+            registry = sources.load_registry(paths.sources_file())
             with connect_for_write() as con:
-                result = landing.load_table(con, landing_dir, table)
-        except landing.SchemaMismatch as exc:
-            raise dg.Failure(description=f"{table.source} stopped: {exc}") from None
-        if result.rows_quarantined:
+                result = landing.load_table(con, landing_dir, table, registry)
+        except (sources.RegistryError, landing.SchemaMismatch) as exc:
+            raise dg.Failure(description=f"{table.name} stopped: {exc}") from None
+        if result.reasons:
             context.log.warning(
-                f"{table.source}: {result.rows_quarantined} row(s) quarantined "
-                f"({', '.join(f'{k}: {v}' for k, v in result.reasons.items())}); "
+                f"{table.name}: quarantined in this load: "
+                f"{', '.join(f'{k}: {v}' for k, v in result.reasons.items())}; "
                 "see quarantine.rejected_rows"
             )
         return dg.MaterializeResult(
             metadata={
                 "files": result.files,
+                "files_read": result.files_read,
                 "rows_landed": result.rows_landed,
                 "rows_loaded": result.rows_loaded,
                 "rows_duplicate": result.rows_duplicate,
+                "rows_filtered": result.rows_filtered,
                 "rows_quarantined": result.rows_quarantined,
                 "quarantine_reasons": dg.MetadataValue.json(result.reasons),
             }
