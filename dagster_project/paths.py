@@ -13,6 +13,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_DIR / "dbt_models"
 EXPECTATIONS_DIR = PROJECT_DIR / "expectations"
 CATALOGUE_FILE = PROJECT_DIR / "config" / "ttv.yml"
+SOURCES_FILE = PROJECT_DIR / "config" / "sources.yml"
 DATA_DIR = PROJECT_DIR / "data"
 # The dbt installed beside this Python, so a run works without an activated virtualenv.
 DBT_EXECUTABLE = Path(sys.executable).parent / "dbt"
@@ -31,6 +32,11 @@ def warehouse_path() -> Path:
 def catalogue_file() -> Path:
     """The milestone catalogue (SPEC §6): `TTV_CATALOGUE`, default `config/ttv.yml`."""
     return Path(os.environ.get("TTV_CATALOGUE") or CATALOGUE_FILE).resolve()
+
+
+def sources_file() -> Path:
+    """The source registry (SPEC §7): `TTV_SOURCES`, default `config/sources.yml`."""
+    return Path(os.environ.get("TTV_SOURCES") or SOURCES_FILE).resolve()
 
 
 def as_of_date(value: str | None = None) -> dt.date:
