@@ -104,3 +104,12 @@ def test_a_file_missing_columns_stops_its_source_and_keeps_what_was_loaded(tmp_p
     assert "for source 'accounts' (the file has account_id, account_name)" in message
     assert "churn_reason" in message
     assert con.execute("select account_id, segment from raw.accounts").fetchall() == [("a1", "SMB")]
+
+
+def test_unknown_extra_columns_are_kept_not_fatal(tmp_path, con):
+    write(tmp_path, "crm/accounts.csv", ACCOUNTS_HEADER.rstrip("\n") + ",Tier Notes\n"
+          + "a1,A,SMB,x,x,x,x,x,2026-01-01,,,gold customer\n")
+    result = landing.load_table(con, tmp_path, landing.ACCOUNTS, REGISTRY)
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 0)
+    assert con.execute("select account_id, _extra from raw.accounts").fetchall() == [
+        ("a1", '{"Tier Notes":"gold customer"}')]
