@@ -164,9 +164,16 @@ class _Reader:
     present_json: set[str]
 
     def has(self, name: str) -> bool:
+        """Whether the file has the field: JSON records may omit any field, so always."""
         if self.fmt == "jsonl":
-            return name.split(".")[0] in self.present_json or name in self.present_json
+            return True
         return name.lower() in self.columns or name.split(".")[0].lower() in self.columns
+
+    def declares(self, name: str) -> bool:
+        """Whether the file's first record (JSON) or header has the field."""
+        if self.fmt == "jsonl":
+            return name.split(".")[0] in self.present_json
+        return self.has(name)
 
     def access(self, name: str, as_json: bool = False) -> str | None:
         if self.fmt == "jsonl":
@@ -289,10 +296,13 @@ def _file_sql(con, source: Source, table: LandingTable, path: Path, rel: str,
     for column, kind in table.columns.items():
         spec = source.fields[column]
         value = _value_sql(reader, spec, kind)
+        if (fmt == "jsonl" and column in table.required and spec.names and reader.present_json
+                and not any(reader.declares(n) for n in spec.names)):
+            value = None  # a required field the records do not have at all
         if value is None:
             # JSON records omit empty fields, so only required ones must be there (and only if
             # the file has a valid record at all); CSV and Parquet files have every mapped column
-            if fmt == "jsonl" and (column not in table.required or not reader.present_json):
+            if fmt == "jsonl" and column not in table.required:
                 value = "null::varchar"
             else:
                 missing.append(" or ".join(spec.referenced) or column)
