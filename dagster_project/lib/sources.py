@@ -99,7 +99,7 @@ def parse_registry(doc: dict, table_columns: dict[str, tuple[str, ...]]) -> list
             raise RegistryError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
         table = spec.get("table")
         if table not in table_columns:
-            raise RegistryError(f"{where}: table must be one of {', '.join(table_columns)}")
+            raise RegistryError(f"{where}: table {table!r} is not one of {', '.join(table_columns)}")
         patterns = _names(spec.get("files"), f"{where} files")
         fmt = spec.get("format")
         if fmt is not None and fmt not in FORMATS:
