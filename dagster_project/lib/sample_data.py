@@ -663,8 +663,9 @@ def _event_select(width: int, json_properties: bool, month: int) -> str:
         from ev where fmonth = {month} order by ts, seq"""
 
 
-def _write_events(con, events_dir: Path, width: int) -> dict:
-    """One file per month, format by month index mod 4; returns rows and files per format."""
+def _write_events(con, events_dir: Path, width: int, formats: tuple[str, ...] = FORMATS) -> dict:
+    """One file per month, format by month index mod the number of formats; returns rows and
+    files per format."""
     events_dir.mkdir(parents=True, exist_ok=True)
     for old in sorted(events_dir.glob("events_*")):  # a previous sample's months
         if old.is_file() and any(old.name.endswith("." + f) for f in FORMATS):
@@ -673,7 +674,7 @@ def _write_events(con, events_dir: Path, width: int) -> dict:
     files = {f: 0 for f in FORMATS}
     for month in months:
         year, mon = 1970 + month // 12, month % 12 + 1
-        fmt = FORMATS[(year * 12 + mon - 1) % 4]
+        fmt = formats[(year * 12 + mon - 1) % len(formats)]
         path = events_dir / f"events_{year:04d}_{mon:02d}.{fmt}"
         files[fmt] += 1
         if fmt == "parquet":
@@ -690,7 +691,7 @@ def _write_events(con, events_dir: Path, width: int) -> dict:
 
 def _generate_events(rng: np.random.Generator, a: dict, churn: np.ndarray, out_dir: Path,
                      end_ts: float, accounts: int, events_per_account: int, seed: int,
-                     width: int) -> dict:
+                     width: int, formats: tuple[str, ...] = FORMATS) -> dict:
     act = _plan_activity(rng, a, churn, end_ts, accounts, events_per_account)
     n = a["n"]
     bg_total = int(act["n_bg"].sum())
@@ -738,7 +739,7 @@ def _generate_events(rng: np.random.Generator, a: dict, churn: np.ndarray, out_d
         con.execute("insert into ev select * from chunk")
         con.unregister("chunk")
         events += table.num_rows
-        written = _write_events(con, out_dir / "product" / "events", width)
+        written = _write_events(con, out_dir / "product" / "events", width, formats)
         con.close()
     return {"events": events, **written, "duplicate_event_rows": stats["cross_file_duplicates"]
             + stats["within_file_duplicates"], **stats, "unknown_account_events": k_unknown}
@@ -747,7 +748,8 @@ def _generate_events(rng: np.random.Generator, a: dict, churn: np.ndarray, out_d
 # --- entry points ------------------------------------------------------------------------------
 
 def generate_landing(out_dir: Path, accounts: int = 300, seed: int = 7,
-                     end_date: date = date(2026, 11, 1), events_per_account: int = 120) -> dict:
+                     end_date: date = date(2026, 11, 1), events_per_account: int = 120,
+                     formats: tuple[str, ...] = FORMATS) -> dict:
     """Write the canonical landing layout (SPEC §3) under `out_dir`; return the counts written.
 
     Deterministic: the same arguments give byte-identical files. Facts are dated before
@@ -756,6 +758,8 @@ def generate_landing(out_dir: Path, accounts: int = 300, seed: int = 7,
     """
     if accounts < 1:
         raise ValueError("accounts must be at least 1")
+    if not formats or any(f not in FORMATS for f in formats):
+        raise ValueError(f"formats must be some of {', '.join(FORMATS)}")
     out_dir = Path(out_dir)
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 0])))
     end_ts = _ts(end_date)
@@ -764,7 +768,7 @@ def generate_landing(out_dir: Path, accounts: int = 300, seed: int = 7,
     contracts, churn = _contracts_and_churn(a, end_ts)
     counts = _write_crm(rng, a, contracts, churn, out_dir, end_ts, width)
     counts.update(_generate_events(rng, a, churn, out_dir, end_ts, accounts, events_per_account,
-                                   seed, width))
+                                   seed, width, tuple(formats)))
     return counts
 
 
@@ -776,10 +780,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events-per-account", type=int, default=120)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--end-date", type=date.fromisoformat, default=date(2026, 11, 1))
+    parser.add_argument("--formats", default=",".join(FORMATS),
+                        help="event file formats, rotated by month (default: all four)")
     args = parser.parse_args(argv)
     began = time.perf_counter()
     counts = generate_landing(args.out, accounts=args.accounts, seed=args.seed,
-                              end_date=args.end_date, events_per_account=args.events_per_account)
+                              end_date=args.end_date, events_per_account=args.events_per_account,
+                              formats=tuple(args.formats.split(",")))
     print(json.dumps(counts, indent=2))
     print(f"wrote {args.out} in {time.perf_counter() - began:.1f}s", file=sys.stderr)
     return 0
