@@ -29,6 +29,19 @@ def warehouse_path() -> Path:
     return Path(os.environ.get("TTV_WAREHOUSE") or DATA_DIR / "warehouse.duckdb").resolve()
 
 
+def build_dir(warehouse: Path | None = None) -> Path:
+    """Where a run writes and audits before it publishes: `<warehouse>.build/`, beside the
+    published file so that publishing is a rename within one file system."""
+    warehouse = Path(warehouse).resolve() if warehouse else warehouse_path()
+    return warehouse.with_name(warehouse.name + ".build")
+
+
+def working_warehouse_path(warehouse: Path | None = None) -> Path:
+    """The run's working DuckDB file: the loaded raw tables (kept from run to run, loads are
+    incremental), dbt's staging, intermediate and marts. Analysts never read it."""
+    return build_dir(warehouse) / "work.duckdb"
+
+
 def catalogue_file() -> Path:
     """The milestone catalogue (SPEC §6): `TTV_CATALOGUE`, default `config/ttv.yml`."""
     return Path(os.environ.get("TTV_CATALOGUE") or CATALOGUE_FILE).resolve()

@@ -6,9 +6,10 @@ Reads TTV_LANDING_DIR, TTV_WAREHOUSE and TTV_AS_OF like the scheduled run (see p
 import multiprocessing.util
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import dagster as dg
+import duckdb
 
 from dagster_project import paths
 
@@ -18,6 +19,8 @@ class RunOutcome:
     success: bool
     as_of: str
     lines: list[str]
+    # every check evaluation of the run (dagster AssetCheckEvaluation: passed, severity, metadata)
+    checks: list = field(default_factory=list)
 
 
 def run_daily(as_of: str | None = None, instance: dg.DagsterInstance | None = None) -> RunOutcome:
@@ -50,18 +53,52 @@ def run_daily(as_of: str | None = None, instance: dg.DagsterInstance | None = No
                 word = "WARN" if check.severity == dg.AssetCheckSeverity.WARN else "FAILED"
                 description = (check.description or "").strip()
                 lines.append(f"check {word} {check.asset_key.to_user_string()}:{check.check_name}"
-                             + (f"\n    {description}" if description else ""))
+                             + "".join(f"\n    {line.strip()}"
+                                       for line in description.splitlines()))
         elif event.event_type == dg.DagsterEventType.STEP_FAILURE:
             error = event.step_failure_data.error
             user = event.step_failure_data.user_failure_data
+            if error and error.cls_name == "DagsterAssetCheckFailedError":
+                continue  # a blocking check failed: its own line above says which and why
             reason = (user.description if user and user.description else
                       (error.message.strip().splitlines()[0] if error else "unknown error"))
             lines.append(f"step FAILED {event.step_key}: {reason}")
-    checks = [e for e in result.all_events
+    checks = [e.event_specific_data for e in result.all_events
               if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION]
-    passed = sum(1 for e in checks if e.event_specific_data.passed)
-    lines.append(f"checks: {passed} of {len(checks)} passed")
-    return RunOutcome(result.success, as_of_text, lines)
+    passed = sum(1 for c in checks if c.passed)
+    errors = sum(1 for c in checks if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR)
+    lines.append(f"checks: {passed} of {len(checks)} passed"
+                 + (f", {errors} failed (ERROR), {len(checks) - passed - errors} warned"
+                    if passed < len(checks) else ""))
+    lines.append(_publication_line(result))
+    return RunOutcome(result.success, as_of_text, lines, checks)
+
+
+def _publication_line(result) -> str:
+    """Whether this run replaced the published warehouse, and what analysts see now."""
+    for event in result.all_events:
+        if (event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION
+                and event.event_specific_data.materialization.asset_key
+                == dg.AssetKey("published_warehouse")):
+            meta = event.event_specific_data.materialization.metadata
+            tables = meta["tables"].value
+            return (f"published {meta['path'].value} as of {meta['as_of'].value}: "
+                    f"{len(tables)} tables, {meta['size_bytes'].value / 1e6:.1f} MB, "
+                    f"renamed into place after {meta['publish_seconds'].value} s of copying")
+    published = paths.warehouse_path()
+    if not published.exists():
+        return f"NOT published: there is still no warehouse at {published}"
+    return (f"NOT published: {published} is unchanged"
+            + (f" (as of {_published_as_of(published)})" if _published_as_of(published) else ""))
+
+
+def _published_as_of(published) -> str | None:
+    try:
+        with duckdb.connect(str(published), read_only=True) as con:
+            value = con.execute("select max(as_of_date) from marts.account_ttv").fetchone()[0]
+    except duckdb.Error:
+        return None
+    return value.isoformat() if value else None
 
 
 def main() -> int:
@@ -78,7 +115,7 @@ def main() -> int:
     if outcome.success:
         print(f"done: warehouse {paths.warehouse_path()} as of {outcome.as_of}")
         return 0
-    print("FAILED: see the lines above", file=sys.stderr)
+    print("FAILED: see the lines above; the published warehouse was not changed", file=sys.stderr)
     return 1
 
 

@@ -45,3 +45,30 @@ def test_schedule_runs_daily_at_six_utc_as_of_the_scheduled_day():
 
 def test_schedule_is_on_when_the_daemon_starts():
     assert ttv_daily_schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+
+
+def test_every_guarded_table_has_a_blocking_suite_and_publication_comes_last():
+    from dagster_project.defs.quality.checks import GUARDED
+
+    graph = defs.resolve_asset_graph()
+    checks = {(c.asset_key.to_user_string(), c.name) for c in graph.asset_check_keys}
+    for source in ("accounts", "contracts", "onboarding"):
+        assert ("crm/" + source, f"gx_raw_{source}") in checks
+    assert ("product/events", "gx_raw_landed_files") in checks
+    for mart in ("account_milestones", "account_ttv", "journey_steps", "journey_step_summary",
+                 "cohort_ttv", "ttv_retention"):
+        assert (f"marts/{mart}", f"gx_{mart}") in checks
+    check_defs = {c.check_key.name: c for c in defs.asset_checks}
+    assert all(next(iter(check_defs[g.check_name].check_specs)).blocking for g in GUARDED)
+    # the published warehouse depends on every mart and every loaded table
+    parents = graph.get(dg.AssetKey("published_warehouse")).parent_keys
+    assert {f"marts/{m}" for m in ("account_ttv", "cohort_ttv", "ttv_retention")} <= {
+        k.to_user_string() for k in parents}
+    assert {dg.AssetKey(["crm", "accounts"]), dg.AssetKey(["product", "events"]),
+            dg.AssetKey(["config", "segments"])} <= parents
+    assert dg.AssetKey("published_warehouse") in ttv_daily_job_keys()
+
+
+def ttv_daily_job_keys():
+    job = defs.resolve_job_def("ttv_daily")
+    return job.asset_layer.asset_graph.get_all_asset_keys()

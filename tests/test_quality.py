@@ -52,9 +52,19 @@ create table marts.account_ttv (
     cohort_quarter varchar, first_value_at timestamp, ttfv_days double, value_at timestamp,
     ttv_days double, full_value_at timestamp, time_to_full_value_days double, ttv_band varchar,
     value_status varchar, days_onboarding double, onboarding_progress double,
-    renewal_outcome varchar, first_term_arr decimal(18, 2), data_issue varchar
-)
+    renewal_outcome varchar, first_term_arr decimal(18, 2), data_issue varchar, as_of_date date
+);
+create schema raw;
+create table raw.accounts (account_id varchar, created_at timestamp);
+create schema config;
+create table config.segments (segment varchar, is_default boolean);
+insert into config.segments values ('Enterprise', false), ('Mid-Market', false), ('SMB', false),
+    ('PLG', false), ('*', true);
 """
+# The CRM accounts beside the mart: a1-a4 are in it; a5 (created before as-of) is missing from
+# the bad mart; a6 was created after the as-of date and belongs in no mart.
+CRM_ACCOUNTS = [("a1", "2025-12-01"), ("a2", "2026-01-15"), ("a3", "2026-02-01"),
+                ("a4", "2026-01-10"), ("a6", "2026-07-01")]
 # (account_id, segment, start_at, ttfv_days, ttv_days, ttv_band, value_status, days_onboarding,
 #  onboarding_progress, renewal_outcome)
 GOOD_TTV = [
@@ -84,18 +94,22 @@ def events_db(tmp_path: Path, rows: list[tuple]) -> Path:
     return make_db(tmp_path / "events.duckdb", EVENTS_DDL, "raw.events", rows)
 
 
-def ttv_db(tmp_path: Path, rows: list[tuple]) -> Path:
+def ttv_db(tmp_path: Path, rows: list[tuple], crm=CRM_ACCOUNTS) -> Path:
     full_rows = [
         (acc, seg, "Software", "pro", "direct", "csm1", start, None, None, None, ttfv, None, ttv,
-         None, None, band, status, days, progress, renewal, 1000, None)
+         None, None, band, status, days, progress, renewal, 1000, None, "2026-06-01")
         for acc, seg, start, ttfv, ttv, band, status, days, progress, renewal in rows
     ]
-    return make_db(tmp_path / "ttv.duckdb", TTV_DDL, "marts.account_ttv", full_rows)
+    path = make_db(tmp_path / "ttv.duckdb", TTV_DDL, "marts.account_ttv", full_rows)
+    with duckdb.connect(str(path)) as con:
+        con.executemany("insert into raw.accounts values (?, ?)", crm)
+    return path
 
 
 def failures(outcome: SuiteOutcome) -> dict:
+    """(expectation, column) -> (rows, examples); a SQL expectation is named by its description."""
     return {
-        (o.expectation, o.column): (o.unexpected_count, o.examples)
+        (o.expectation, o.column or o.description): (o.unexpected_count, o.examples)
         for o in outcome.outcomes
         if not o.success
     }
@@ -116,10 +130,11 @@ def test_clean_events_pass(tmp_path):
     assert outcome.table == "raw.events"
     assert outcome.rows == 5
     assert outcome.passed
-    assert len(outcome.outcomes) == 6
-    assert all(o.success and o.unexpected_count == 0 for o in outcome.outcomes)
+    assert len(outcome.outcomes) == 7
+    assert all(o.success and o.unexpected_count in (0, None if o.column else 0)
+               for o in outcome.outcomes)
     assert all(o.severity == "error" for o in outcome.outcomes)
-    assert "all 6 expectations passed" in outcome.summary()
+    assert "all 7 expectations passed" in outcome.summary()
     assert_writable(database)
 
 
@@ -140,11 +155,13 @@ def test_duplicate_and_null_account_fail(tmp_path):
     }
     messages = [o.message for o in outcome.outcomes if not o.success]
     assert messages == [
-        "raw.events.event_id: 2 rows not unique, e.g. ['e2']",
+        # the value, and where the rows are (suite meta.row_key)
+        ("raw.events.event_id: 2 rows not unique, e.g. ['e2'] "
+         "at [{'_file': 'events.csv', '_line': 3}, {'_file': 'events.csv', '_line': 4}]"),
         "raw.events.account_id: 1 row null, e.g. [{'_file': 'events.csv', '_line': 6}]",
     ]
     summary = outcome.summary()
-    assert "FAILED, 2 of 6 expectations failed (2 error, 0 warn)" in summary
+    assert "FAILED, 2 of 7 expectations failed (2 error, 0 warn)" in summary
     assert "[error] raw.events.event_id: 2 rows not unique" in summary
     assert_writable(database)
 
@@ -183,7 +200,7 @@ def test_warn_severity_failure_does_not_block(tmp_path):
     assert len(failures(outcome)) == 2
     assert {o.severity for o in outcome.outcomes if not o.success} == {"warn"}
     assert outcome.outcomes[-1].severity == "error" and outcome.outcomes[-1].success
-    assert "passed with warnings, 2 of 7 expectations failed (0 error, 2 warn)" in (
+    assert "passed with warnings, 2 of 8 expectations failed (0 error, 2 warn)" in (
         outcome.summary()
     )
 
@@ -195,12 +212,12 @@ def test_account_ttv_clean_passes_with_nulls_allowed(tmp_path):
 
     assert outcome.passed, outcome.summary()
     assert outcome.rows == 4
-    assert len(outcome.outcomes) == 12
+    assert len(outcome.outcomes) == 15
     assert failures(outcome) == {}
 
 
 def test_account_ttv_failures(tmp_path):
-    database = ttv_db(tmp_path, BAD_TTV)
+    database = ttv_db(tmp_path, BAD_TTV, crm=CRM_ACCOUNTS + [("a5", "2026-05-01")])
 
     outcome = validate_table(database, "marts", "account_ttv", ACCOUNT_TTV)
 
@@ -208,34 +225,85 @@ def test_account_ttv_failures(tmp_path):
     assert failures(outcome) == {
         ("expect_column_values_to_be_unique", "account_id"): (2, ["a3"]),
         ("expect_column_values_to_not_be_null", "start_at"): (1, ["a3"]),
-        ("expect_column_values_to_be_in_set", "segment"): (1, ["Startup"]),
+        ("unexpected_rows_expectation",
+         "with a segment the catalogue (config.segments) does not list"):
+            (1, [{"account_id": "a2", "segment": "Startup"}]),
         ("expect_column_values_to_be_in_set", "ttv_band"): (1, ["90+"]),
         ("expect_column_values_to_be_in_set", "value_status"): (1, ["done"]),
         ("expect_column_values_to_be_in_set", "renewal_outcome"): (1, ["lost"]),
         ("expect_column_values_to_be_between", "ttv_days"): (1, [-2.0]),
         ("expect_column_values_to_be_between", "ttfv_days"): (1, [-2.0]),
         ("expect_column_values_to_be_between", "onboarding_progress"): (2, [1.5, -0.25]),
+        # a4 is not in the bad mart, nor a5; a6 was created after the as-of date
+        ("unexpected_rows_expectation",
+         "(CRM accounts created by the as-of date) missing from account_ttv"): (2, ["a4", "a5"]),
     }
     by_column = {(o.expectation, o.column): o.message for o in outcome.outcomes}
-    assert by_column[("expect_column_values_to_be_in_set", "segment")] == (
-        "marts.account_ttv.segment: 1 row not in ['Enterprise', 'Mid-Market', 'SMB', 'PLG'], "
-        "e.g. ['Startup']"
+    assert by_column[("expect_column_values_to_be_in_set", "ttv_band")] == (
+        "marts.account_ttv.ttv_band: 1 row not in ['<30', '30-60', '60-90', '>90', 'not_reached'], "
+        "e.g. ['90+'] at account_id ['a3']"
     )
     assert by_column[("expect_column_values_to_be_between", "onboarding_progress")] == (
-        "marts.account_ttv.onboarding_progress: 2 rows outside [0, 1], e.g. [1.5, -0.25]"
+        "marts.account_ttv.onboarding_progress: 2 rows outside [0, 1], e.g. [1.5, -0.25] "
+        "at account_id ['a2', 'a3']"
     )
     assert by_column[("expect_column_values_to_be_between", "ttv_days")] == (
-        "marts.account_ttv.ttv_days: 1 row below 0, e.g. [-2.0]"
+        "marts.account_ttv.ttv_days: 1 row below 0, e.g. [-2.0] at account_id ['a3']"
     )
+    segment = next(o for o in outcome.outcomes if "segment the catalogue" in o.message)
+    assert segment.message == (
+        "marts.account_ttv: 1 row with a segment the catalogue (config.segments) does not list, "
+        "e.g. [{'account_id': 'a2', 'segment': 'Startup'}]")
+    assert segment.why.startswith("dashboards and targets are per segment")
     assert_writable(database)
 
 
+def test_a_value_before_the_start_is_reported_as_a_warning_unless_computed(tmp_path):
+    database = ttv_db(tmp_path, GOOD_TTV)
+    with duckdb.connect(str(database)) as con:
+        # a1: flagged as the models do (duration NULL) -> warn; a4: computed anyway -> error
+        con.execute("update marts.account_ttv set value_at = start_at - interval 2 day, "
+                    "ttv_days = null, data_issue = 'value_before_start' where account_id = 'a1'")
+        con.execute("update marts.account_ttv set value_at = start_at - interval 3 day, "
+                    "ttv_days = -3 where account_id = 'a4'")
+
+    outcome = validate_table(database, "marts", "account_ttv", ACCOUNT_TTV)
+
+    failed = {o.message.split(", e.g.")[0]: (o.severity, o.examples) for o in outcome.failures}
+    assert failed["marts.account_ttv: 1 row flagged with a data_issue (value dated before the "
+                  "start of the clock: kept, duration NULL, left out of the medians)"] == (
+        "warn", [{"account_id": "a1", "data_issue": "value_before_start"}])
+    computed = failed["marts.account_ttv: 1 row with a value dated before the start of the clock "
+                      "that was computed instead of flagged"]
+    assert computed[0] == "error" and computed[1][0]["account_id"] == "a4"
+    assert not outcome.passed
+
+
+def test_a_table_missing_a_required_column_fails_naming_it(tmp_path):
+    database = tmp_path / "events.duckdb"
+    with duckdb.connect(str(database)) as con:
+        con.execute("create schema raw")
+        con.execute("create table raw.events as select 'e1' as event_id, 'a1' as account_id, "
+                    "'u1' as user_id, timestamp '2026-01-05' as occurred_at, '{}' as properties, "
+                    "'events.csv' as _file, 2 as _line")
+
+    outcome = validate_table(database, "raw", "events", RAW_EVENTS)
+
+    assert not outcome.passed
+    assert [o.message for o in outcome.failures] == [
+        "raw.events: missing column(s) ['event_name']",
+        "raw.events: column event_name missing, so expect_column_values_to_not_be_null cannot run",
+    ]
+    assert all(o.severity == "error" for o in outcome.failures)
+
+
 def test_expectation_that_cannot_run_raises(tmp_path):
-    suite_path = tmp_path / "bad_column.json"
+    suite_path = tmp_path / "bad_sql.json"
     suite_path.write_text(json.dumps({
-        "name": "bad_column",
+        "name": "bad_sql",
         "expectations": [
-            {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "no_such_col"}},
+            {"type": "unexpected_rows_expectation",
+             "kwargs": {"unexpected_rows_query": "select * from {batch} where no_such_col > 0"}},
         ],
     }))
     database = events_db(tmp_path, GOOD_EVENTS)
@@ -271,7 +339,8 @@ def test_load_suite_rejects_what_gx_would_silently_drop(tmp_path, expectation, e
         load_suite(suite_path)
 
 
-@pytest.mark.parametrize("suite_path", [RAW_EVENTS, ACCOUNT_TTV])
+@pytest.mark.parametrize("suite_path", sorted(EXPECTATIONS_DIR.glob("*.json")),
+                         ids=lambda path: path.stem)
 def test_committed_suites_load_and_explain_themselves(suite_path):
     suite = load_suite(suite_path)
     assert suite.name == suite_path.stem

@@ -6,6 +6,11 @@ default) blocks publication, "warn" is reported only; and `meta.why`, the reason
 suite's own `meta.row_key` (optional) names the columns that identify a row; failures of
 expectations whose unexpected values say nothing (a null is a null) are illustrated by those keys.
 
+Failures come back as sentences with the number of rows, a few values and the rows' keys. An
+expectation on a column the table lacks fails, naming the column, instead of breaking the suite;
+`unexpected_rows_expectation` (SQL returning the offending rows; `description` says what they
+are) shows its first rows as examples.
+
 The expectations run as SQL inside DuckDB, never in pandas: GX's SQL data source over
 duckdb_engine, with the table as a query asset. GX bundles the aggregate metrics into one query per
 domain and fetches at most 20 example rows per expectation, so the work and the memory stay in
@@ -33,7 +38,7 @@ import logging
 import os
 import tempfile
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -64,6 +69,9 @@ class ExpectationOutcome:
     unexpected_count: int | None
     examples: list  # up to 5 distinct unexpected values, or row keys when the values are null
     message: str  # one sentence, e.g. "raw.events.event_id: 2 rows not unique, e.g. ['e2']"
+    keys: list = field(default_factory=list)  # the suite's row_key of up to 5 unexpected rows
+    why: str | None = None  # meta.why: the reason the expectation exists and has its severity
+    description: str | None = None  # what a SQL expectation's rows are ("with a segment ...")
 
 
 @dataclass(frozen=True)
@@ -171,6 +179,7 @@ def validate_table(
     if not database.is_file():
         raise FileNotFoundError(f"no DuckDB database at {database}")
     qualified = f"{schema}.{table}"
+    row_key = suite.meta.get("row_key", [])
 
     # Spill files go to a private directory, not to `<database>.tmp` beside the warehouse.
     with tempfile.TemporaryDirectory(prefix="ttv-quality-") as spill:
@@ -182,7 +191,33 @@ def validate_table(
         engines: list[Any] = []
         try:
             rows = _row_count(root, schema, table, database)
-            result = _run_suite(suite, database, schema, table, root, handed_out, engines)
+            # An expectation on a column the table lacks cannot run: it fails, saying so, and GX
+            # evaluates the others (a missing required column is bad data, not a broken suite).
+            present = _columns(root, schema, table)
+            absent = {e.id: [c for c in _columns_of(e.configuration.kwargs) if c not in present]
+                      for e in suite.expectations}
+            runnable = [e for e in suite.expectations if not absent[e.id]]
+            by_id = {}
+            if runnable:
+                gx = _gx()
+                subset = gx.ExpectationSuite(name=suite.name, meta=suite.meta,
+                                             expectations=[e.configuration for e in runnable])
+                result = _run_suite(subset, database, schema, table, root, handed_out, engines)
+                by_id = {r.expectation_config.id: r for r in result.results}
+                _raise_if_broken(suite.name, qualified, database, runnable, result, by_id)
+            outcomes = []
+            for expectation in suite.expectations:
+                configuration = expectation.configuration
+                if absent[expectation.id]:
+                    outcomes.append(_missing_columns_outcome(qualified, configuration,
+                                                             absent[expectation.id]))
+                    continue
+                done = by_id[expectation.id]
+                examples = None
+                if configuration.type == "unexpected_rows_expectation" and not done.success:
+                    examples = _unexpected_rows_examples(root, configuration.kwargs, schema, table)
+                outcomes.append(_outcome(qualified, configuration, done.success,
+                                         done.result or {}, row_key, examples))
         finally:
             for engine in engines:
                 engine.dispose()
@@ -190,27 +225,22 @@ def validate_table(
                 connection.close()
             root.close()
 
-    by_id = {r.expectation_config.id: r for r in result.results}
+    return SuiteOutcome(suite=suite.name, table=qualified, rows=rows, outcomes=outcomes)
+
+
+def _raise_if_broken(suite_name, qualified, database, runnable, result, by_id) -> None:
     broken = []
     for r in result.results:
         for message in _raised(r.exception_info):
             broken.append(f"{r.expectation_config.type}({_column(r.expectation_config.kwargs)}): "
                           f"{message.strip().splitlines()[0]}")
-    missing = [e.expectation_type for e in suite.expectations if e.id not in by_id]
+    missing = [e.expectation_type for e in runnable if e.id not in by_id]
     if broken or missing:
         details = broken + [f"{t}: no result" for t in missing]
         raise SuiteRunError(
-            f"suite {suite.name} could not be evaluated on {qualified} in {database}:\n  "
+            f"suite {suite_name} could not be evaluated on {qualified} in {database}:\n  "
             + "\n  ".join(details)
         )
-
-    row_key = suite.meta.get("row_key", [])
-    outcomes = [
-        _outcome(qualified, expectation.configuration, by_id[expectation.id].success,
-                 by_id[expectation.id].result or {}, row_key)
-        for expectation in suite.expectations
-    ]
-    return SuiteOutcome(suite=suite.name, table=qualified, rows=rows, outcomes=outcomes)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -329,27 +359,83 @@ def _raised(exception_info: Any) -> list[str]:
 
 
 def _column(kwargs: dict) -> str | None:
-    if kwargs.get("column") is not None:
-        return str(kwargs["column"])
-    columns = kwargs.get("column_list") or [kwargs.get(k) for k in ("column_A", "column_B")]
-    columns = [str(c) for c in columns if c is not None]
+    columns = _columns_of(kwargs)
     return ", ".join(columns) or None
 
 
-def _outcome(qualified: str, config, success: bool, result: dict, row_key: list[str]):
+def _columns_of(kwargs: dict) -> list[str]:
+    """The columns an expectation reads (a table-level expectation reads none by name)."""
+    if kwargs.get("column") is not None:
+        return [str(kwargs["column"])]
+    columns = kwargs.get("column_list") or [kwargs.get(k) for k in ("column_A", "column_B")]
+    return [str(c) for c in columns if c is not None]
+
+
+def _columns(root, schema: str, table: str) -> set[str]:
+    return {r[0] for r in root.execute(
+        "select column_name from information_schema.columns where table_schema = ? "
+        "and table_name = ?", [schema, table]).fetchall()}
+
+
+def _missing_columns_outcome(qualified: str, config, absent: list[str]) -> ExpectationOutcome:
+    names = ", ".join(absent)
+    return ExpectationOutcome(
+        expectation=config.type,
+        column=_column(config.kwargs),
+        severity=config.meta.get("severity", ERROR),
+        success=False,
+        unexpected_count=None,
+        examples=list(absent),
+        message=f"{qualified}: column {names} missing, so {config.type} cannot run",
+        why=config.meta.get("why"),
+    )
+
+
+def _unexpected_rows_examples(root, kwargs: dict, schema: str, table: str) -> list:
+    """The first MAX_EXAMPLES rows (in sorted order, so that a re-run shows the same) that an
+    UnexpectedRowsExpectation's query returns, as its columns say (one column: its values;
+    several: one dict per row). `{batch}` is the table, as GX substitutes it."""
+    query = str(kwargs["unexpected_rows_query"]).format(batch=f"{_quote(schema)}.{_quote(table)}")
+    cursor = root.execute(f"select * from (\n{query}\n) order by all limit {MAX_EXAMPLES}")
+    names = [d[0] for d in cursor.description]
+    rows = [dict(zip(names, (_plain(v) for v in row))) for row in cursor.fetchall()]
+    return [row[names[0]] for row in rows] if len(names) == 1 else rows
+
+
+def _outcome(qualified: str, config, success: bool, result: dict, row_key: list[str],
+             examples: list | None = None) -> ExpectationOutcome:
     kwargs = config.kwargs
     column = _column(kwargs)
     where = f"{qualified}.{column}" if column and "," not in column else qualified
     if column and "," in column:
         where += f" ({column})"
     unexpected_count = result.get("unexpected_count")
-    examples = _examples(result, row_key)
+    keys = _keys(result, row_key)
+    if examples is None:
+        examples = _examples(result, row_key)
+    key_note = ""  # where the unexpected values are, when the values are not the keys
+    if keys and keys != examples:
+        key_note = f" at {row_key[0] + ' ' if len(row_key) == 1 else ''}{_render(keys)}"
 
-    if unexpected_count is not None:
+    if config.type == "unexpected_rows_expectation":
+        # the query returns the offending rows: their number is GX's observed value
+        unexpected_count = result.get("observed_value")
+        rows = f"{unexpected_count} row{'' if unexpected_count == 1 else 's'}"
+        what = config.description or "returned by the query"
+        message = f"{where}: ok, no rows {what}" if success else f"{where}: {rows} {what}"
+        if examples and not success:
+            message += f", e.g. {_render(examples)}"
+    elif config.type == "expect_table_columns_to_match_set":
+        missing = ((result.get("details") or {}).get("mismatched") or {}).get("missing") or []
+        examples = sorted(str(c) for c in missing)
+        unexpected_count = len(examples)
+        message = (f"{where}: ok, every required column present" if success
+                   else f"{where}: missing column(s) {_render(examples)}")
+    elif unexpected_count is not None:
         rows = f"{unexpected_count} row{'' if unexpected_count == 1 else 's'}"
         problem = f"{rows} {_problem(config.type, kwargs)}"
         if examples:
-            problem += f", e.g. {_render(examples)}"
+            problem += f", e.g. {_render(examples)}{key_note}"
         if success:
             message = (f"{where}: ok, {problem} (within mostly)" if unexpected_count
                        else f"{where}: ok, {config.type} passed")
@@ -368,11 +454,14 @@ def _outcome(qualified: str, config, success: bool, result: dict, row_key: list[
         unexpected_count=unexpected_count,
         examples=examples,
         message=message,
+        keys=keys if keys != examples else [],
+        why=config.meta.get("why"),
+        description=config.description,
     )
 
 
 def _problem(expectation: str, kwargs: dict) -> str:
-    if expectation == "expect_column_values_to_be_unique":
+    if expectation in ("expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"):
         return "not unique"
     if expectation == "expect_column_values_to_not_be_null":
         return "null"
@@ -413,6 +502,21 @@ def _examples(result: dict, row_key: list[str]) -> list:
         if len(distinct) == MAX_EXAMPLES:
             break
     return distinct
+
+
+def _keys(result: dict, row_key: list[str]) -> list:
+    """The row keys (suite meta.row_key) of up to MAX_EXAMPLES unexpected rows, distinct."""
+    keys: list = []
+    for row in result.get("partial_unexpected_index_list") or []:
+        if not isinstance(row, dict) or not row_key:
+            continue
+        key = {c: _plain(row.get(c)) for c in row_key}
+        key = key[row_key[0]] if len(row_key) == 1 else key
+        if key not in keys:
+            keys.append(key)
+        if len(keys) == MAX_EXAMPLES:
+            break
+    return keys
 
 
 def _plain(value: Any) -> Any:

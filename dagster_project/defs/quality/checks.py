@@ -1,9 +1,13 @@
 """Great Expectations suites (expectations/*.json) as blocking Dagster asset checks.
 
-Each check validates one warehouse table with GX Core in an ephemeral context, as SQL inside
-DuckDB. A failing expectation of severity "error" fails the check and, being blocking, stops the
-assets downstream of it; "warn" failures are reported and do not block.
+Each check validates one table of the run's working file with GX Core, as SQL inside DuckDB. A
+failed expectation of severity "error" fails the check with severity ERROR: being blocking, it
+stops every asset downstream, publication included, and fails the run. Only "warn" failures make
+a WARN check: reported, and the warehouse is still published. Sources are checked right after
+they load, before any model reads them; marts after dbt built them, before publication.
 """
+
+from dataclasses import dataclass
 
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
@@ -12,46 +16,105 @@ from dagster_project import paths
 from dagster_project.defs.transform.assets import ttv_dbt_models
 from dagster_project.lib import quality
 
-# (asset key, warehouse schema, table, suite file): one suite per guarded table.
+# DuckDB's working memory for one check; beyond it, it spills to disk. Uniqueness over a column
+# of tens of millions of values is what needs it, and 1GB keeps the checks beside a running
+# dagster dev and dbt on an 8GB machine.
+MEMORY_LIMIT = "1GB"
+
+LANDING = {name: dg.AssetKey(key) for name, key in (
+    ("accounts", ["crm", "accounts"]), ("contracts", ["crm", "contracts"]),
+    ("onboarding", ["crm", "onboarding"]), ("events", ["product", "events"]))}
+SEGMENTS = dg.AssetKey(["config", "segments"])
+MILESTONES = dg.AssetKey(["config", "milestones"])
+
+
+def _mart(name: str) -> dg.AssetKey:
+    return get_asset_key_for_model([ttv_dbt_models], name)
+
+
+@dataclass(frozen=True)
+class Guarded:
+    """One suite on one table, checked when `asset` materializes (and after `reads`)."""
+
+    asset: dg.AssetKey
+    schema: str
+    table: str
+    suite: str
+    reads: tuple[dg.AssetKey, ...] = ()  # other assets the suite's SQL reads
+
+    @property
+    def check_name(self) -> str:
+        return f"gx_{self.suite}"
+
+
 GUARDED = [
-    (dg.AssetKey(["product", "events"]), "raw", "events", "raw_events.json"),
-    (get_asset_key_for_model([ttv_dbt_models], "account_ttv"), "marts", "account_ttv",
-     "account_ttv.json"),
+    Guarded(LANDING["accounts"], "raw", "accounts", "raw_accounts", reads=(SEGMENTS,)),
+    Guarded(LANDING["contracts"], "raw", "contracts", "raw_contracts"),
+    Guarded(LANDING["onboarding"], "raw", "onboarding", "raw_onboarding"),
+    Guarded(LANDING["events"], "raw", "events", "raw_events"),
+    # the per-file accounting of every landing table, checked once all four have loaded
+    Guarded(LANDING["events"], "raw", "landed_files", "raw_landed_files",
+            reads=(LANDING["accounts"], LANDING["contracts"], LANDING["onboarding"])),
+    Guarded(_mart("account_ttv"), "marts", "account_ttv", "account_ttv",
+            reads=(SEGMENTS, LANDING["accounts"])),
+    Guarded(_mart("account_milestones"), "marts", "account_milestones", "account_milestones",
+            reads=(MILESTONES,)),
+    Guarded(_mart("journey_steps"), "marts", "journey_steps", "journey_steps"),
+    Guarded(_mart("journey_step_summary"), "marts", "journey_step_summary",
+            "journey_step_summary"),
+    Guarded(_mart("cohort_ttv"), "marts", "cohort_ttv", "cohort_ttv"),
+    Guarded(_mart("ttv_retention"), "marts", "ttv_retention", "ttv_retention",
+            reads=(_mart("account_ttv"),)),
 ]
 
 
-def _gx_check(asset_key: dg.AssetKey, schema: str, table: str, suite_file: str):
-    suite_name = suite_file.removesuffix(".json")
+def check_result(outcome: quality.SuiteOutcome) -> dg.AssetCheckResult:
+    """The Dagster result of one suite: ERROR if an "error" expectation failed, WARN if only
+    "warn" ones did; the metadata says which expectation, how many rows, which keys, and why."""
+    failed = outcome.failures
+    errors = [o for o in failed if o.severity == quality.ERROR]
+    return dg.AssetCheckResult(
+        passed=not failed,
+        severity=dg.AssetCheckSeverity.ERROR if errors else dg.AssetCheckSeverity.WARN,
+        description=outcome.summary(),
+        metadata={
+            "table": outcome.table,
+            "rows": outcome.rows,
+            "expectations": len(outcome.outcomes),
+            "failed_error": len(errors),
+            "failed_warn": len(failed) - len(errors),
+            "failures": dg.MetadataValue.json([
+                {"expectation": o.expectation, "column": o.column, "severity": o.severity,
+                 "unexpected_count": o.unexpected_count, "examples": o.examples, "keys": o.keys,
+                 "message": o.message, "why": o.why}
+                for o in failed
+            ]),
+        },
+    )
+
+
+def _gx_check(guarded: Guarded) -> dg.AssetChecksDefinition:
+    suite_file = f"{guarded.suite}.json"
 
     @dg.asset_check(
-        asset=asset_key,
-        name=f"gx_{suite_name}",
+        asset=guarded.asset,
+        name=guarded.check_name,
         blocking=True,
-        description=f"Great Expectations suite expectations/{suite_file} on {schema}.{table}.",
+        additional_deps=list(guarded.reads),
+        description=(f"Great Expectations suite expectations/{suite_file} on "
+                     f"{guarded.schema}.{guarded.table} of the working file."),
     )
     def _check() -> dg.AssetCheckResult:
-        outcome = quality.validate_table(
-            paths.warehouse_path(), schema, table, paths.EXPECTATIONS_DIR / suite_file
-        )
-        failed = [o for o in outcome.outcomes if not o.success]
-        return dg.AssetCheckResult(
-            passed=outcome.passed,
-            severity=dg.AssetCheckSeverity.ERROR,
-            description=outcome.summary(),
-            metadata={
-                "rows": outcome.rows,
-                "expectations": len(outcome.outcomes),
-                "failed": len(failed),
-                "failures": dg.MetadataValue.json([
-                    {"expectation": o.expectation, "column": o.column, "severity": o.severity,
-                     "unexpected_count": o.unexpected_count, "examples": o.examples,
-                     "message": o.message}
-                    for o in failed
-                ]),
-            },
-        )
+        try:
+            outcome = quality.validate_table(
+                paths.working_warehouse_path(), guarded.schema, guarded.table,
+                paths.EXPECTATIONS_DIR / suite_file, memory_limit=MEMORY_LIMIT,
+            )
+        except (LookupError, FileNotFoundError, quality.SuiteRunError, ValueError) as exc:
+            raise dg.Failure(description=f"{guarded.check_name}: {exc}") from None
+        return check_result(outcome)
 
     return _check
 
 
-gx_checks = [_gx_check(*guarded) for guarded in GUARDED]
+gx_checks = [_gx_check(guarded) for guarded in GUARDED]

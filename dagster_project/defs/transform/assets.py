@@ -1,11 +1,17 @@
-"""The dbt project as Dagster assets: every model an asset, every dbt test an asset check."""
+"""The dbt project as Dagster assets: every model an asset, every dbt test an asset check.
+
+dbt builds the run's working file (`<warehouse>.build/work.duckdb`), never the published
+warehouse; `defs/publish` copies the audited tables out once every blocking check has passed.
+"""
 
 import os
+from contextlib import contextmanager
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
 from dagster_project import paths
+from dagster_project.lib import dbt_failures, warehouse
 from dagster_project.lib.dbt_manifest import ensure_manifest
 
 dbt_project = DbtProject(project_dir=paths.DBT_PROJECT_DIR, profiles_dir=paths.DBT_PROJECT_DIR)
@@ -19,10 +25,67 @@ class TransformConfig(dg.Config):
     as_of: str = ""
 
 
+@contextmanager
+def _environment(**values: str):
+    """Set variables for the dbt process only: DbtCliResource copies os.environ when it starts
+    dbt (in `cli`), and this process must keep reading the published path from TTV_WAREHOUSE."""
+    before = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project)
 def ttv_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: TransformConfig):
     as_of = paths.as_of_date(config.as_of or None).isoformat()
-    # dbt runs in its own process from dbt_models/: give it the same absolute warehouse path.
-    os.environ["TTV_WAREHOUSE"] = str(paths.warehouse_path())
-    context.log.info(f"building the warehouse as of {as_of}")
-    yield from dbt.cli(["build", "--vars", f'{{"as_of": "{as_of}"}}'], context=context).stream()
+    working = paths.working_warehouse_path()
+    context.log.info(f"building {working} as of {as_of}")
+    warehouse.clear_built()
+    # dbt runs in its own process from dbt_models/: profiles.yml reads the file from TTV_WAREHOUSE.
+    with _environment(TTV_WAREHOUSE=str(working)):
+        invocation = dbt.cli(["build", "--vars", f'{{"as_of": "{as_of}"}}'], context=context,
+                             raise_on_error=False)
+    unpassed = []  # reported once dbt has exited, with example rows read from the file
+    models_done = 0
+    for event in invocation.stream():
+        if isinstance(event, dg.AssetCheckResult) and not event.passed:
+            unpassed.append(event)
+            continue
+        yield event
+        if isinstance(event, dg.Output):
+            models_done += 1
+            if models_done == 3:
+                warehouse.pause_point("dbt")
+
+    try:
+        run_results = invocation.get_artifact("run_results.json")
+    except FileNotFoundError:  # dbt stopped before running anything (e.g. a compilation error)
+        run_results = {}
+    explained = dbt_failures.explain(run_results, working, invocation.manifest)
+    for result in unpassed:
+        unique_id = result.metadata.get("unique_id")
+        failure = explained.get(unique_id.value) if unique_id else None
+        if failure is None:
+            yield result
+            continue
+        yield dg.AssetCheckResult(
+            asset_key=result.asset_key,
+            check_name=result.check_name,
+            passed=False,
+            severity=result.severity,
+            description=failure.message,
+            metadata={**result.metadata, "examples": dg.MetadataValue.json(failure.examples)},
+        )
+    if not invocation.is_successful():
+        errors = [f.message for f in explained.values() if f.status in ("fail", "error")]
+        raise dg.Failure(
+            description="dbt build failed"
+            + (": " + "; ".join(errors) if errors else ", see the dbt log above"),
+        )
+    warehouse.mark_built(as_of, context.run_id)
