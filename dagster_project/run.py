@@ -71,7 +71,29 @@ def run_daily(as_of: str | None = None, instance: dg.DagsterInstance | None = No
                  + (f", {errors} failed (ERROR), {len(checks) - passed - errors} warned"
                     if passed < len(checks) else ""))
     lines.append(_publication_line(result))
+    lines.extend(f"timing {stage} {seconds:.2f}s" for stage, seconds in _stage_seconds(result).items())
     return RunOutcome(result.success, as_of_text, lines, checks)
+
+
+def _stage(step_key: str) -> str:
+    if step_key == "ttv_dbt_models":
+        return "dbt"
+    if "published_warehouse" in step_key:
+        return "publish"
+    if "_gx_" in step_key:
+        return "checks"
+    return "load"
+
+
+def _stage_seconds(result) -> dict[str, float]:
+    """Seconds spent per stage (load, dbt, checks, publish), summed over the run's steps."""
+    seconds: dict[str, float] = {}
+    for event in result.all_events:
+        if event.event_type in (dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE):
+            duration = getattr(event.event_specific_data, "duration_ms", None) or 0
+            stage = _stage(event.step_key)
+            seconds[stage] = seconds.get(stage, 0.0) + duration / 1000
+    return seconds
 
 
 def _publication_line(result) -> str:
