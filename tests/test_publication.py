@@ -141,22 +141,20 @@ def test_a_missing_required_column_stops_its_source(previously_published, zone, 
            "segment for source 'accounts'" in text
 
 
-def test_a_negative_duration_from_the_data_blocks_publication(
+def test_a_churn_before_the_start_is_flagged_not_a_negative_duration(
         previously_published, zone, monkeypatch):
-    digest = sha256(previously_published)
-    # A05 churned on 2026-01-10, before its contract was signed (2026-01-15): it never reached
-    # value, so days_onboarding runs from the start to the churn, -5 days.
+    # A05 churned on 2026-01-10, before its contract was signed (2026-01-15): start to churn
+    # would be -5 days. Impossible data is flagged, never computed (SPEC §5).
     edit(zone / "crm" / "accounts.csv", "2026-01-05,2026-03-01T00:00:00Z", "2026-01-05,2026-01-10")
 
     outcome = build_warehouse(monkeypatch, zone, previously_published, SMALL_AS_OF)
 
-    text = assert_refused(outcome, previously_published, digest)
-    check = failed_check(outcome, "not_negative_account_ttv_days_onboarding")
-    assert check.severity == dg.AssetCheckSeverity.ERROR
-    assert check.metadata["dagster_dbt/failed_row_count"].value == 1
-    assert check.metadata["examples"].value == [{"account_id": "A05", "days_onboarding": -5.0}]
-    assert ("dbt test not_negative_account_ttv_days_onboarding: 1 row failing, "
-            "e.g. [{'account_id': 'A05', 'days_onboarding': -5.0}]") in text
+    assert outcome.success, "\n".join(outcome.lines)
+    assert query(previously_published, "select value_status, days_onboarding, data_issue "
+                 "from marts.account_ttv where account_id = 'A05'") == [
+        ("churned_before_value", None, "churned_before_start")]
+    assert query(previously_published, "select count(*) from marts.account_ttv "
+                 "where days_onboarding < 0") == [(0,)]
 
 
 def test_a_negative_duration_forced_into_a_mart_blocks_publication(built_small_warehouse, tmp_path):

@@ -79,8 +79,11 @@ measured as (
         first_terms.first_term_arr,
         first_terms.first_term_end_date,
         renewals.account_id is not null as has_renewal,
+        -- a churn dated before the start of the clock is a data issue, never a negative span
+        coalesce(accounts.churned_at < value_points.start_at, false) as has_churn_before_start,
         case
             when value_points.value_at is not null then value_points.value_days
+            when accounts.churned_at < value_points.start_at then null
             when accounts.churned_at is not null
                 then {{ days_between('value_points.start_at', 'accounts.churned_at') }}
             else {{ days_between('value_points.start_at', as_of()) }}
@@ -159,7 +162,8 @@ final as (
             case when has_first_value_before_start and first_value_milestone <> value_milestone
                 then 'first_value_before_start' end,
             case when has_full_value_before_start and full_value_milestone <> value_milestone
-                then 'full_value_before_start' end
+                then 'full_value_before_start' end,
+            case when has_churn_before_start then 'churned_before_start' end
         ), '') as data_issue,
         {{ as_of_date() }} as as_of_date
     from measured
