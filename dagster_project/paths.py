@@ -52,6 +52,12 @@ def sources_file() -> Path:
     return Path(os.environ.get("TTV_SOURCES") or SOURCES_FILE).resolve()
 
 
+def duckdb_memory_limit() -> str:
+    """DuckDB's working memory for every connection that builds or checks the warehouse:
+    `TTV_DUCKDB_MEMORY_LIMIT`, default 2GB; past it DuckDB spills to disk."""
+    return os.environ.get("TTV_DUCKDB_MEMORY_LIMIT") or "2GB"
+
+
 def as_of_date(value: str | None = None) -> dt.date:
     """The run's as-of date: the given value, else `TTV_AS_OF`, else today (UTC).
 

@@ -162,6 +162,7 @@ class _Reader:
     columns: dict[str, str]  # lower-case name -> actual name (csv, parquet)
     types: dict[str, str]
     present_json: set[str]
+    raw: str  # the record as text, for the quarantine: computed only for rejected rows
 
     def has(self, name: str) -> bool:
         """Whether the file has the field: JSON records may omit any field, so always."""
@@ -227,17 +228,24 @@ def _open(con, path: Path, fmt: str) -> _Reader:
     if fmt == "csv":
         reader = f"read_csv({fp}, all_varchar = true, header = true, auto_detect = true)"
         present = [r[0] for r in con.execute(f"describe select * from {reader}").fetchall()]
-        # a record's physical line: header is line 1, quoted values may span lines
-        newlines = " + ".join(
-            f"coalesce(length({_ident(c)}) - length(replace({_ident(c)}, chr(10), '')), 0)"
-            for c in present) or "0"
-        relation = f"""(
-            select *, 1 + _record + coalesce(sum(_newlines) over (
-                order by _record rows between unbounded preceding and 1 preceding), 0) as _line,
-                true as _raw_ok
-            from (select r.*, to_json(r)::varchar as _raw, row_number() over () as _record,
-                         {newlines} as _newlines from {reader} as r))"""
-        return _Reader(relation, fmt, {c.lower(): c for c in present}, {}, set())
+        raw = "json_object(" + ", ".join(f"{_q(c)}, {_ident(c)}" for c in present) + ")::varchar"
+        # a record's physical line: the header is line 1, and quoted values may span lines. The
+        # running count of those newlines needs a sort, so it is paid only by files that have one.
+        spans = con.execute(f"select 1 from {reader} where " + " or ".join(
+            f"contains({_ident(c)}, chr(10))" for c in present) + " limit 1").fetchone()
+        if spans:
+            newlines = " + ".join(
+                f"coalesce(length({_ident(c)}) - length(replace({_ident(c)}, chr(10), '')), 0)"
+                for c in present)
+            line = ("1 + _record + coalesce(sum(_newlines) over (order by _record "
+                    "rows between unbounded preceding and 1 preceding), 0)")
+            relation = f"""(
+                select *, {line} as _line, true as _raw_ok
+                from (select r.*, row_number() over () as _record, {newlines} as _newlines
+                      from {reader} as r))"""
+        else:
+            relation = f"(select r.*, 1 + row_number() over () as _line, true as _raw_ok from {reader} as r)"
+        return _Reader(relation, fmt, {c.lower(): c for c in present}, {}, set(), raw)
     if fmt == "jsonl":
         # lines, not records: a malformed line is quarantined with its number, the file loads
         reader = (f"read_csv({fp}, columns = {{'_raw': 'VARCHAR'}}, header = false, "
@@ -249,15 +257,18 @@ def _open(con, path: Path, fmt: str) -> _Reader:
             select _raw, row_number() over () as _line,
                    case when json_valid(_raw) then json_type(_raw) = 'OBJECT' else false end as _raw_ok
             from {reader})"""
-        return _Reader(relation, fmt, {}, {}, keys)
+        return _Reader(relation, fmt, {}, {}, keys, "_raw")
     if fmt == "parquet":
         described = con.execute(f"describe select * from read_parquet({fp})").fetchall()
         types = {r[0]: r[1] for r in described}
         relation = f"""(
-            select r.*, to_json(r)::varchar as _raw, file_row_number + 1 as _line, true as _raw_ok
+            select r.*, file_row_number + 1 as _line, true as _raw_ok
             from read_parquet({fp}, file_row_number = true) as r)"""
-        return _Reader(relation, fmt, {c.lower(): c for c in types if c != "file_row_number"},
-                       types, set())
+        reader = _Reader(relation, fmt, {c.lower(): c for c in types if c != "file_row_number"},
+                         types, set(), "")
+        reader.raw = "json_object(" + ", ".join(
+            f"{_q(c)}, {reader.access(c)}" for c in reader.columns.values()) + ")::varchar"
+        return reader
     raise SchemaMismatch(f"{path.name}: unsupported format {fmt}")
 
 
@@ -353,10 +364,13 @@ def _file_sql(con, source: Source, table: LandingTable, path: Path, rel: str,
     return f"""
         select {columns}, {_q(source.name)} as _source, {_q(display)} as _file,
                cast(_line as bigint) as _line, {reader.unused_sql(used)} as _extra,
-               _raw::varchar as _raw, {filtered} as _filtered,
-               case when {filtered} then null else (case {column_case} end) end as _column,
-               case when {filtered} then null else (case {reason_case} end) end as _reason
-        from {reader.relation}"""
+               case when _reason is not null then {reader.raw} end as _raw,
+               _filtered, _column, _reason
+        from (
+            select *, {filtered} as _filtered,
+                   case when {filtered} then null else (case {column_case} end) end as _column,
+                   case when {filtered} then null else (case {reason_case} end) end as _reason
+            from {reader.relation})"""
 
 
 # ---- the manifest and the tables ------------------------------------------------------------
@@ -371,6 +385,9 @@ def _ensure_tables(con) -> None:
     cols = ", ".join(f"{_ident(c)} {SQL_TYPE[k]}" for c, k in EVENTS.columns.items())
     meta = ", ".join(f"{c} {t}" for c, t in META_COLUMNS.items())
     con.execute(f"create table if not exists raw.events_duplicates ({cols}, {meta})")
+    con.execute("create table if not exists raw.events_latest_files (_source varchar, _file varchar)")
+    con.execute("""create view if not exists raw.events_latest_load as
+        select * from raw.events where (_source, _file) in (select * from raw.events_latest_files)""")
     con.execute("""
         create table if not exists quarantine.rejected_rows (
             source varchar, file varchar, line bigint, column_name varchar, reason varchar,
@@ -529,6 +546,11 @@ def _load_events(con, table: LandingTable, files: list[_LandedFile]) -> bool:
     con.execute(f"insert into raw.events select {cols} from _fresh where _is_first")
     con.execute(f"insert into raw.events_duplicates select {cols} from _fresh where not _is_first")
     con.execute("drop table _fresh")
+    # the rows this load added, for the data-quality suite: a daily check costs the new day,
+    # while uniqueness against history is this loader's anti-join above
+    if any(f.state in ("new", "changed") for f in files):
+        con.execute("delete from raw.events_latest_files")
+        con.execute("insert into raw.events_latest_files select distinct _source, _file from _checked")
     return bool(replaced)
 
 

@@ -34,8 +34,9 @@ def connect_for_write() -> duckdb.DuckDBPyConnection:
     path = paths.working_warehouse_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     clear_built()
-    con = duckdb.connect(str(path))
+    con = duckdb.connect(str(path), config={"memory_limit": paths.duckdb_memory_limit()})
     con.execute("set TimeZone = 'UTC'")
+    con.execute("set enable_progress_bar = false")
     _write_connections += 1
     if _write_connections == 2:  # one load has committed in this run, the next is about to write
         pause_point("load")

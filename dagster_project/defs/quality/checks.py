@@ -51,7 +51,9 @@ GUARDED = [
     Guarded(LANDING["accounts"], "raw", "accounts", "raw_accounts", reads=(SEGMENTS,)),
     Guarded(LANDING["contracts"], "raw", "contracts", "raw_contracts"),
     Guarded(LANDING["onboarding"], "raw", "onboarding", "raw_onboarding"),
-    Guarded(LANDING["events"], "raw", "events", "raw_events"),
+    # the events the latest load added (raw.events_latest_load): a daily check costs the new
+    # day; uniqueness against history is enforced by the loader's anti-join on event_id
+    Guarded(LANDING["events"], "raw", "events_latest_load", "raw_events"),
     # the per-file accounting of every landing table, checked once all four have loaded
     Guarded(LANDING["events"], "raw", "landed_files", "raw_landed_files",
             reads=(LANDING["accounts"], LANDING["contracts"], LANDING["onboarding"])),
