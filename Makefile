@@ -31,13 +31,34 @@ dev: install dagster-home
 test: install
 	$(PY) -m pytest
 
-## docs: the dbt docs site for every table and column (dbt_models/target/index.html)
+## test-spark: the test fixture built on DuckDB and on Apache Spark (dbt-spark, in-process), every
+## mart compared row by row; installs the [spark] extra (~500 MB) on first use. Needs Java 17.
+.PHONY: test-spark
+$(VENV)/.installed-spark: $(VENV)/.installed
+	$(VENV)/bin/pip install --quiet -e ".[dev,spark]"
+	touch $@
+
+test-spark: $(VENV)/.installed-spark
+	@command -v java >/dev/null || { echo "make test-spark needs Java 17 (apt-get install openjdk-17-jre-headless)" >&2; exit 1; }
+	SPARK_LOCAL_IP=127.0.0.1 $(PY) -m pytest -m spark tests/spark
+
+## docs: the dbt docs site for every table and column (dbt_models/target/index.html), from the
+## working file of the last `make run` (the published file holds only the analyst tables)
 docs: install
-	cd dbt_models && ../$(VENV)/bin/dbt docs generate --profiles-dir .
+	cd dbt_models && TTV_WAREHOUSE=$$($(PY) -c "from dagster_project import paths; print(paths.working_warehouse_path())") \
+		../$(VENV)/bin/dbt docs generate --profiles-dir .
+
+## bench: speed and memory at a size (ACCOUNTS, EVENTS) and at a tenth of it; bench/results.json
+ACCOUNTS ?= 2000
+EVENTS ?= 5000000
+.PHONY: bench
+bench: install
+	$(PY) bench/run_bench.py --accounts $(ACCOUNTS) --events $(EVENTS)
 
 ## sample: regenerate the sample landing zone in data/landing (deterministic)
 sample: install
 	$(PY) -m dagster_project.lib.sample_data --out data/landing
 
 clean:
-	rm -rf $(VENV) .dagster_home dbt_models/target dbt_models/logs data/warehouse.duckdb
+	rm -rf $(VENV) .dagster_home dbt_models/target dbt_models/logs data/warehouse.duckdb \
+		data/warehouse.duckdb.build bench/work
