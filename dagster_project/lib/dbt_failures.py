@@ -7,12 +7,12 @@ and released it; the key-like columns of the first rows are the examples.
 
 from __future__ import annotations
 
-import datetime as dt
-import decimal
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+
+from dagster_project.lib.quality import json_safe
 
 MAX_EXAMPLES = 5
 # Columns that identify a row: of a per-account model (an id, plus the milestone or journey
@@ -84,7 +84,7 @@ def _examples(con, compiled_sql: str, tested_column: str | None) -> list:
     examples = []
     for row in cursor.fetchall():
         values = dict(zip(names, row))
-        example = {n: _plain(values[n]) for n in shown}
+        example = {n: json_safe(values[n]) for n in shown}
         examples.append(example[shown[0]] if len(shown) == 1 else example)
     return examples
 
@@ -97,13 +97,3 @@ def _message(name: str, result: dict, examples: list) -> str:
     rows = f"{failures} row{'' if failures == 1 else 's'}" if failures is not None else "rows"
     text = f"dbt test {name}: {rows} failing"
     return text + (f", e.g. {examples!r}" if examples else "")
-
-
-def _plain(value):
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal):
-        return float(value)
-    return value

@@ -398,7 +398,7 @@ def _unexpected_rows_examples(root, kwargs: dict, schema: str, table: str) -> li
     query = str(kwargs["unexpected_rows_query"]).format(batch=f"{_quote(schema)}.{_quote(table)}")
     cursor = root.execute(f"select * from (\n{query}\n) order by all limit {MAX_EXAMPLES}")
     names = [d[0] for d in cursor.description]
-    rows = [dict(zip(names, (_plain(v) for v in row))) for row in cursor.fetchall()]
+    rows = [dict(zip(names, (json_safe(v) for v in row))) for row in cursor.fetchall()]
     return [row[names[0]] for row in rows] if len(names) == 1 else rows
 
 
@@ -444,7 +444,7 @@ def _outcome(qualified: str, config, success: bool, result: dict, row_key: list[
     else:  # an aggregate expectation (row count, mean, ...): report what was observed
         observed = result.get("observed_value")
         message = (f"{where}: {config.type} {'passed' if success else 'failed'}"
-                   + (f", observed {_render(_plain(observed))}" if observed is not None else ""))
+                   + (f", observed {_render(json_safe(observed))}" if observed is not None else ""))
 
     return ExpectationOutcome(
         expectation=config.type,
@@ -488,11 +488,11 @@ def _number(value: Any) -> Any:
 
 def _examples(result: dict, row_key: list[str]) -> list:
     """Up to MAX_EXAMPLES distinct unexpected values; for null values, the rows' keys instead."""
-    values = [_plain(v) for v in result.get("partial_unexpected_list") or [] if v is not None]
+    values = [json_safe(v) for v in result.get("partial_unexpected_list") or [] if v is not None]
     if not values and row_key:
         keys = []
         for row in result.get("partial_unexpected_index_list") or []:
-            key = {c: _plain(row.get(c)) for c in row_key}
+            key = {c: json_safe(row.get(c)) for c in row_key}
             keys.append(key[row_key[0]] if len(row_key) == 1 else key)
         values = keys
     distinct: list = []
@@ -510,7 +510,7 @@ def _keys(result: dict, row_key: list[str]) -> list:
     for row in result.get("partial_unexpected_index_list") or []:
         if not isinstance(row, dict) or not row_key:
             continue
-        key = {c: _plain(row.get(c)) for c in row_key}
+        key = {c: json_safe(row.get(c)) for c in row_key}
         key = key[row_key[0]] if len(row_key) == 1 else key
         if key not in keys:
             keys.append(key)
@@ -519,7 +519,7 @@ def _keys(result: dict, row_key: list[str]) -> list:
     return keys
 
 
-def _plain(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
     """Dates as ISO text, decimals as floats, the rest as text: examples read well and are JSON."""
     if isinstance(value, dt.datetime):
         return value.isoformat(sep=" ")
@@ -528,9 +528,9 @@ def _plain(value: Any) -> Any:
     if isinstance(value, decimal.Decimal):
         return float(value)
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [json_safe(v) for v in value]
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: json_safe(v) for k, v in value.items()}
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     return str(value)  # intervals, UUIDs, blobs: shown as text
