@@ -538,11 +538,20 @@ def _load_events(con, table: LandingTable, files: list[_LandedFile]) -> bool:
             select 1 from raw.events e where e._source = d._source and e._file = d._file
             and e._line = d._line)""")
     _quarantine(con)
+    if not any(f.state in ("new", "changed") for f in files):
+        return bool(replaced)
+    # which of the batch's keys history already has: a semi-join that probes history with the
+    # batch's keys, so a daily load hashes the day, not every event ever loaded
+    con.execute("""
+        create or replace temp table _known as
+        select event_id from raw.events
+        where event_id in (select event_id from _checked where _reason is null and not _filtered)""")
     con.execute(f"""
         create or replace temp table _fresh as
         select {cols}, row_number() over (partition by event_id order by _file, _line) = 1
-                       and event_id not in (select event_id from raw.events) as _is_first
+                       and event_id not in (select event_id from _known) as _is_first
         from _checked where _reason is null and not _filtered""")
+    con.execute("drop table _known")
     con.execute(f"insert into raw.events select {cols} from _fresh where _is_first")
     con.execute(f"insert into raw.events_duplicates select {cols} from _fresh where not _is_first")
     con.execute("drop table _fresh")
