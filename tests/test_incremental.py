@@ -128,3 +128,17 @@ def test_a_bad_registry_entry_is_a_sentence(tmp_path):
     assert str(error.value) == (
         f"{bad}: source 'x': occured_at not column(s) of events "
         "(event_id, account_id, user_id, event_name, occurred_at, properties)")
+
+
+def test_a_crm_file_no_longer_landed_leaves_its_snapshot(zone, tmp_path):
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        landing.load_landing(con, zone, REGISTRY)
+        assert con.execute("select count(*) from raw.onboarding").fetchone() == (13,)
+        (zone / "crm" / "onboarding.csv").unlink()
+        landing.load_landing(con, zone, REGISTRY)
+        # CRM tables are snapshots of the landed files: no file, no rows, no manifest entry
+        assert con.execute("select count(*) from raw.onboarding").fetchone() == (0,)
+        assert con.execute("select count(*) from raw.landed_files "
+                           "where table_name = 'onboarding'").fetchone() == (0,)
+        rows = manifest(con)
+        assert all(r[3] == r[4] + r[5] + r[6] + r[7] for r in rows), rows

@@ -1,7 +1,5 @@
 """Re-running gives the same tables; editing the catalogue changes the numbers with no SQL edited."""
 
-from pathlib import Path
-
 import pytest
 import yaml
 

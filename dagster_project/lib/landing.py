@@ -378,13 +378,11 @@ def _file_sql(con, source: Source, table: LandingTable, path: Path, rel: str,
 def _ensure_tables(con) -> None:
     con.execute("create schema if not exists raw")
     con.execute("create schema if not exists quarantine")
-    for table in TABLES:
-        cols = ", ".join(f"{_ident(c)} {SQL_TYPE[k]}" for c, k in table.columns.items())
-        meta = ", ".join(f"{c} {t}" for c, t in META_COLUMNS.items())
-        con.execute(f"create table if not exists raw.{table.name} ({cols}, {meta})")
-    cols = ", ".join(f"{_ident(c)} {SQL_TYPE[k]}" for c, k in EVENTS.columns.items())
     meta = ", ".join(f"{c} {t}" for c, t in META_COLUMNS.items())
-    con.execute(f"create table if not exists raw.events_duplicates ({cols}, {meta})")
+    # one raw table per canonical table, plus the later copies of repeated events
+    for name, table in [(t.name, t) for t in TABLES] + [("events_duplicates", EVENTS)]:
+        cols = ", ".join(f"{_ident(c)} {SQL_TYPE[k]}" for c, k in table.columns.items())
+        con.execute(f"create table if not exists raw.{name} ({cols}, {meta})")
     con.execute("create table if not exists raw.events_latest_files (_source varchar, _file varchar)")
     con.execute("""create view if not exists raw.events_latest_load as
         select * from raw.events where (_source, _file) in (select * from raw.events_latest_files)""")
@@ -654,22 +652,23 @@ def load_table(con, landing_dir: Path, table: LandingTable, registry: list[Sourc
             if landed.state == "unchanged" and landed.rel in retry and not landed.duplicate_of:
                 landed.state = "changed"
         to_read = [f for f in files if f.state in ("new", "changed")]
-    else:
+    gone: set = set()
+    if not table.is_events:
         changed = any(f.state != "unchanged" for f in files)
         known = {(r[0], r[1]) for r in con.execute(
             "select source, file from raw.landed_files where table_name = ?", [table.name]).fetchall()}
         gone = known - {(f.source.name, f.rel) for f in files}
         to_read = [f for f in files if f.state != "redelivered"] if (changed or gone) else []
-        if gone:
-            for source, rel in gone:
-                con.execute("delete from raw.landed_files where source = ? and file = ?", [source, rel])
     con.execute("begin transaction")
     try:
+        # a CRM file no longer landed: the snapshot is merged again without it
+        for source, rel in gone:
+            con.execute("delete from raw.landed_files where source = ? and file = ?", [source, rel])
         _read_files(con, landing_dir, table, to_read)
         replaced = False
         if table.is_events:
             replaced = _load_events(con, table, files)
-        elif to_read:
+        elif to_read or gone:
             _load_snapshot(con, table, sources)
         _record(con, table, [f for f in files if f in to_read or f.state == "redelivered"], now,
                 recount_all=replaced or not table.is_events)
