@@ -2,10 +2,9 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
-export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install run dev test docs sample clean dagster-home
+.PHONY: install run dev test docs sample clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,17 +14,15 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-dagster-home:
-	@mkdir -p $(DAGSTER_HOME)
-	@cp dagster_project/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
-
 ## run: the daily job once on the landing zone (TTV_LANDING_DIR, TTV_WAREHOUSE, TTV_AS_OF)
-run: install dagster-home
+run: install
 	$(PY) -m dagster_project.run
 
-## dev: the Dagster UI and daemon (schedule on) at http://localhost:3000
-dev: install dagster-home
-	$(VENV)/bin/dagster dev -m dagster_project.definitions
+## dev: the Dagster UI and daemon (schedule on) at http://localhost:3000, code location
+## `ttv_warehouse` (pyproject.toml), with the run history kept beside the warehouse
+## (<TTV_WAREHOUSE>.dagster/, see dagster_project/instance.py)
+dev: install
+	DAGSTER_HOME=$$($(PY) -m dagster_project.instance) $(VENV)/bin/dagster dev
 
 ## test: unit, dbt and end-to-end tests on small hand-made data
 test: install
@@ -60,5 +57,5 @@ sample: install
 	$(PY) -m dagster_project.lib.sample_data --out data/landing
 
 clean:
-	rm -rf $(VENV) .dagster_home dbt_models/target dbt_models/logs data/warehouse.duckdb \
-		data/warehouse.duckdb.build bench/work
+	rm -rf $(VENV) dbt_models/target dbt_models/logs data/warehouse.duckdb \
+		data/warehouse.duckdb.build data/warehouse.duckdb.dagster bench/work
