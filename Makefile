@@ -45,6 +45,13 @@ docs: install
 	cd dbt_models && TTV_WAREHOUSE=$$($(PY) -c "from dagster_project import paths; print(paths.working_warehouse_path())") \
 		../$(VENV)/bin/dbt docs generate --profiles-dir .
 
+## screenshots: the asset graph, a check's page and the dbt docs overview, taken by headless
+## Chromium from the last `make run`'s warehouse and history, into docs/
+.PHONY: screenshots
+screenshots: install
+	@command -v chromium >/dev/null || apt-get install -y chromium
+	$(PY) docs/ui_screenshots.py
+
 ## bench: speed and memory at a size (ACCOUNTS, EVENTS) and at a tenth of it; bench/results.json
 ACCOUNTS ?= 2000
 EVENTS ?= 5000000
