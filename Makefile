@@ -5,7 +5,7 @@ PYTHON ?= python3
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install run dev test docs sample clean dagster-home
+.PHONY: install run dev test docs sample clean dagster-home report chromium
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,20 @@ run: install dagster-home
 dev: install dagster-home
 	$(VENV)/bin/dagster dev -m dagster_project.definitions
 
-## test: unit, dbt and end-to-end tests on small hand-made data
-test: install
+## report: rewrite the TTV report (<TTV_WAREHOUSE>.report.html) from the published warehouse,
+## without running the pipeline
+report: install
+	$(PY) -m dagster_project.lib.report
+
+## chromium: Debian's Chromium, which the report's browser test drives through Playwright (the
+## test points Playwright at it: no `playwright install`, which downloads a browser build)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq \
+		&& DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+## test: unit, dbt and end-to-end tests on small hand-made data, the report in headless Chromium
+test: install chromium
 	$(PY) -m pytest
 
 ## test-spark: the test fixture built on DuckDB and on Apache Spark (dbt-spark, in-process), every

@@ -218,7 +218,7 @@ def fmt_share(value) -> str:
 
 
 def small(n) -> bool:
-    return n is not None and n < SMALL_GROUP
+    return n is not None and 0 < n < SMALL_GROUP
 
 
 def _esc(value) -> str:
@@ -253,8 +253,10 @@ def _figure_html(fig, key: str) -> str:
     return f'<div class="chart" data-chart="{_esc(key)}">{div}</div>'
 
 
-def _n_text(n) -> str:
-    return f"n={n}" + (" (small group)" if small(n) else "")
+def _rows_axis(ctx: Context, units: list[str]) -> dict:
+    """A category axis listing segments and groups in the report's order, top to bottom."""
+    return {"categoryorder": "array", "categoryarray": [ctx.label(u) for u in units],
+            "autorange": "reversed"}
 
 
 # ------------------------------------------------------------------------------------------
@@ -333,7 +335,7 @@ def headline(ctx: Context) -> tuple[Section, list[dict]]:
                             "line": {"width": 2}},
                     hovertemplate="%{y}: target %{x} days<extra></extra>")
     fig.update_layout(barmode="group", height=120 + 70 * len(ctx.units),
-                      xaxis_title="median days to value", yaxis={"autorange": "reversed"})
+                      xaxis_title="median days to value", yaxis=_rows_axis(ctx, ctx.units))
     parts = []
     for unit in ctx.units:
         r = by.get((unit, "trailing_12_months"))
@@ -403,7 +405,7 @@ def distribution(ctx: Context) -> Section:
                                   "%{customdata[1]})<extra></extra>")
     fig.update_layout(barmode="stack", height=100 + 50 * max(len(units), 1),
                       xaxis={"tickformat": ".0%", "range": [0, 1]},
-                      yaxis={"autorange": "reversed", "ticksuffix": " "})
+                      yaxis=_rows_axis(ctx, units))
     if units:
         parts = [f"{ctx.label(u)} {fmt_share(counts.get((u, '<30'), 0) / totals[u])}"
                  + (" (n<5)" if small(totals[u]) else "") for u in units]
@@ -422,8 +424,6 @@ def distribution(ctx: Context) -> Section:
 def by_segment_and_csm(ctx: Context) -> Section:
     """TTV quartiles per segment and group, and median TTV per CSM within each segment."""
     import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
-
     stats = ctx.wh.rows(
         "select u.unit, count(*) as accounts, count(a.ttv_days) as n, "
         "quantile_cont(a.ttv_days, 0.25) as p25, quantile_cont(a.ttv_days, 0.5) as median, "
@@ -436,22 +436,22 @@ def by_segment_and_csm(ctx: Context) -> Section:
         "count(ttv_days) as n, quantile_cont(ttv_days, 0.5) as median "
         "from wh.marts.account_ttv group by all having count(ttv_days) > 0 "
         "order by segment, median")
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.45, 0.55], horizontal_spacing=0.12,
-                        subplot_titles=["days to value: min, quartiles, max",
-                                        "median per CSM, within each segment"])
+    fig = go.Figure()
     units = [u for u in ctx.units if stats.get(u, {}).get("n")]
     for u in units:
         s = stats[u]
         fig.add_trace(go.Box(
             name=ctx.label(u), y=[ctx.label(u)], q1=[s["p25"]], median=[s["median"]],
             q3=[s["p75"]], lowerfence=[s["lo"]], upperfence=[s["hi"]], orientation="h",
-            marker_color=ctx.color(u), showlegend=False,
-            hoverinfo="x+name"), row=1, col=1)
+            marker_color=ctx.color(u), showlegend=False, hoverinfo="x+name"))
+    fig.update_layout(height=100 + 55 * len(units), yaxis=_rows_axis(ctx, units),
+                      title={"text": "days to value: min, quartiles, max", "x": 0})
+    fig_csm = go.Figure()
     for seg in segments:
         mine = [r for r in csm if r["segment"] == seg]
         if not mine:
             continue
-        fig.add_scatter(
+        fig_csm.add_scatter(
             name=ctx.label(seg), x=[r["median"] for r in mine],
             y=[f"{r['csm']} · {seg}" for r in mine], mode="markers",
             marker={"color": ctx.color(seg), "size": 10,
@@ -460,9 +460,11 @@ def by_segment_and_csm(ctx: Context) -> Section:
                          " (small group)" if small(r["n"]) else ""] for r in mine],
             hovertemplate="%{customdata[0]} (" + seg + ")<br>median %{x:.1f} days<br>"
                           "%{customdata[1]} of %{customdata[2]} accounts reached value"
-                          "%{customdata[3]}<extra></extra>", row=1, col=2)
-    fig.update_yaxes(autorange="reversed")
-    fig.update_layout(height=max(300, 120 + 18 * len(csm)))
+                          "%{customdata[3]}<extra></extra>")
+    fig_csm.update_layout(height=max(260, 120 + 18 * len(csm)), yaxis={"autorange": "reversed"},
+                          xaxis_title="median days to value",
+                          title={"text": "median per CSM, within each segment (fastest first)",
+                                 "x": 0})
     # the reading: the widest gap between CSMs of one segment, groups of 5 or more only
     best = None
     for seg in segments:
@@ -487,7 +489,7 @@ def by_segment_and_csm(ctx: Context) -> Section:
             + _cell(fmt_days(ctx.target_days.get(u))) for u in units]
     return Section("segments", "TTV by segment and by CSM", reading,
                    ["marts.account_ttv (ttv_days, csm_owner; all accounts)"],
-                   [_figure_html(fig, "segments")],
+                   [_figure_html(fig, "segments"), _figure_html(fig_csm, "csm")],
                    [_table(["segment", "accounts", "reached value", "p25", "median", "p75",
                             "target"], body)],
                    note="Hollow markers: fewer than 5 accounts reached value.")
@@ -575,7 +577,9 @@ def cohorts(ctx: Context) -> Section | Omitted:
     if quarters:
         rows, source = quarters
         sources.append(source)
-        labels = sorted({r["label"] for r in rows if r["median"] is not None})[-3:]
+        # the quarter in progress has barely started onboarding: the last three ended ones
+        labels = sorted({r["label"] for r in rows if r["median"] is not None
+                         and r["cohort_period"] < ctx.quarter_start})[-3:]
         fig = go.Figure()
         for i, q in enumerate(labels):
             mine = {r["unit"]: r for r in rows if r["label"] == q and r["median"] is not None}
@@ -590,7 +594,7 @@ def cohorts(ctx: Context) -> Section | Omitted:
                                       "n=%{customdata[0]}%{customdata[1]}<extra></extra>")
         fig.update_layout(barmode="group", height=120 + 60 * len(ctx.units),
                           title={"text": "start quarter against start quarter", "x": 0},
-                          yaxis={"autorange": "reversed"}, xaxis_title="median days to value")
+                          yaxis=_rows_axis(ctx, ctx.units), xaxis_title="median days to value")
         charts.append(_figure_html(fig, "cohorts-quarter"))
         big = max(ctx.units, key=lambda u: sum(r["n"] or 0 for r in rows if r["unit"] == u))
         seq = [r for r in rows if r["unit"] == big and r["label"] in labels
@@ -606,17 +610,20 @@ def cohorts(ctx: Context) -> Section | Omitted:
         rows, source = found
         if source not in sources:
             sources.append(source)
-        units = [u for u in ctx.units
-                 if len({r["value"] for r in rows if r["unit"] == u and r["median"] is not None}) > 1]
+        # segments only: a group pools segments whose mix differs between the values (SMB is
+        # mostly low touch, Enterprise high), which would show the mix, not the practice
+        units = [u for u in ctx.units if u not in ctx.groups
+                 and len({r["value"] for r in rows if r["unit"] == u and r["median"] is not None}) > 1]
         if not units:
             continue
         fig = go.Figure()
-        for value in sorted({r["value"] for r in rows if r["unit"] in units}):
+        for i, value in enumerate(sorted({r["value"] for r in rows if r["unit"] in units})):
             mine = {r["unit"]: r for r in rows if r["value"] == value and r["unit"] in units
                     and r["median"] is not None}
             us = [u for u in units if u in mine]
             fig.add_bar(name=_value_label(dim, value), orientation="h",
                         y=[ctx.label(u) for u in us], x=[mine[u]["median"] for u in us],
+                        marker_color=["#6a51a3", "#fd8d3c", "#74c476", "#969696"][i % 4],
                         marker_opacity=[0.45 if small(mine[u]["n"]) else 1 for u in us],
                         customdata=[[mine[u]["n"], mine[u]["accounts"],
                                      " (small group)" if small(mine[u]["n"]) else ""] for u in us],
@@ -624,7 +631,7 @@ def cohorts(ctx: Context) -> Section | Omitted:
                                       "days<br>%{customdata[0]} of %{customdata[1]} accounts "
                                       "reached value%{customdata[2]}<extra></extra>")
         fig.update_layout(barmode="group", height=120 + 55 * len(units),
-                          title={"text": title, "x": 0}, yaxis={"autorange": "reversed"},
+                          title={"text": title, "x": 0}, yaxis=_rows_axis(ctx, units),
                           xaxis_title="median days to value")
         charts.append(_figure_html(fig, f"cohorts-{dim}"))
         gap = _widest_gap(ctx, rows, units)
@@ -757,16 +764,20 @@ def retention(ctx: Context) -> Section | Omitted:
         mine = {r["band"]: r for r in rows if r["unit"] == u and r["renewal_rate"] is not None
                 and r["band"] in BANDS}
         bs = [b for b in BANDS if b in mine]
+        # compare bands with 5 or more ended terms when there are two of them
+        big = [b for b in bs if not small(mine[b]["renewed"] + mine[b]["churned"])]
+        bs = big if len(big) >= 2 else bs
         if len(bs) >= 2:
             total = sum(mine[b]["renewed"] + mine[b]["churned"] for b in bs)
             if best is None or total > best[0]:
                 best = (total, u, mine[bs[0]], mine[bs[-1]])
     if best:
         _, u, a, b = best
+        na, nb = a["renewed"] + a["churned"], b["renewed"] + b["churned"]
         reading = (f"{ctx.label(u)}: accounts that reached value in {a['band']} days renewed at "
-                   f"{fmt_share(a['renewal_rate'])} (n={a['renewed'] + a['churned']}), "
+                   f"{fmt_share(a['renewal_rate'])} (n={na}{', small' if small(na) else ''}), "
                    f"{b['band']} days at {fmt_share(b['renewal_rate'])} "
-                   f"(n={b['renewed'] + b['churned']}).")
+                   f"(n={nb}{', small' if small(nb) else ''}).")
     else:
         reading = "Too few first terms have ended (renewed or churned) to compare bands."
     if not extra:
@@ -834,7 +845,7 @@ def stalled(ctx: Context) -> Section:
     fig.update_layout(height=140 + 60 * len(segments), showlegend=False,
                       xaxis_title=("days since last progress" if stalled_mart
                                    else "days onboarding (still open)"),
-                      yaxis={"autorange": "reversed"})
+                      yaxis=_rows_axis(ctx, segments))
     flagged = [r for r in open_rows if r["is_stalled"]]
     per_seg = {s: sum(1 for r in flagged if r["segment"] == s) for s in segments}
     word = "stalled" if stalled_mart else "overdue"
@@ -900,7 +911,12 @@ def journey(ctx: Context) -> Section | Omitted:
         f"median_days as median, {share} as share, {bottleneck} as is_bottleneck "
         "from wh.marts.journey_step_summary where accounts_completed > 0 "
         "and lower(segment) not in ('all') order by journey, step_order, step")
-    rows = [r for r in rows if r["unit"] in ctx.units]
+    # a segment's rows of a journey that does not reach its value milestone are left out: the
+    # first edition measured PLG on the sales-led journeys, whose steps PLG never takes
+    reaches = {(r["journey"], r["unit"]) for r in rows
+               if r["step"].endswith(f"-> {ctx.value_milestone.get(r['unit'])}")}
+    rows = [r for r in rows if r["unit"] in ctx.units and (
+        not ctx.value_milestone or (r["journey"], r["unit"]) in reaches)]
     charts, parts = [], []
     for jname in dict.fromkeys(r["journey"] for r in rows):
         mine = [r for r in rows if r["journey"] == jname]
@@ -924,17 +940,26 @@ def journey(ctx: Context) -> Section | Omitted:
                               "completed%{customdata[3]}<extra></extra>")
         fig.update_layout(barmode="stack", height=160 + 50 * len(units),
                           title={"text": f"journey: {jname}", "x": 0},
-                          yaxis={"autorange": "reversed"}, xaxis_title="median days per step",
-                          legend={"y": -0.3})
+                          yaxis=_rows_axis(ctx, units), xaxis_title="median days per step",
+                          legend={"y": -0.3, "traceorder": "normal"})
         charts.append(_figure_html(fig, f"journey-{jname}"))
-        for u in units:
-            b = next((r for r in mine if r["unit"] == u and r["is_bottleneck"]), None)
-            if b and u not in ctx.groups and not small(b["n"]):
-                parts.append(f"{ctx.label(u)} {jname}: {b['step']} "
-                             f"{fmt_days(b['median'])} d ({fmt_share(b['share'])})")
+        # the reading: per journey, each bottleneck step and the segments where it is one
+        found: dict[str, list[dict]] = {}
+        for r in mine:
+            if r["is_bottleneck"] and r["unit"] not in ctx.groups and not small(r["n"]):
+                found.setdefault(r["step"], []).append(r)
+        for step, rs in found.items():
+            shares = [r["share"] for r in rs if r["share"] is not None]
+            parts.append(f"{jname} at {step} in {', '.join(r['unit'] for r in rs)} ("
+                         + (f"{fmt_share(min(shares))}" + (f"–{fmt_share(max(shares))}"
+                            if len(shares) > 1 and max(shares) > min(shares) else "")
+                            + " of the journey" if shares else "")
+                         + f", median {fmt_days(min(r['median'] for r in rs))}"
+                         + (f"–{fmt_days(max(r['median'] for r in rs))}" if len(rs) > 1 else "")
+                         + " d)")
     if not charts:
         return Omitted("Where the journey loses time", "no completed journey step yet")
-    reading = ("Bottleneck steps (longest median): " + "; ".join(parts) + "." if parts
+    reading = ("Most time is lost " + "; ".join(parts) + "." if parts
                else "No step has 5 or more completed accounts yet.")
     return Section("journey", "Where the journey loses time", reading,
                    ["marts.journey_step_summary (per segment)"], charts,
