@@ -853,7 +853,7 @@ def stalled(ctx: Context) -> Section:
         worst = max(flagged, key=lambda r: (r["idle"] if stalled_mart else
                                             (r["days"] or 0) - (r["target"] or 0)))
         arr = sum(r["arr"] or 0 for r in flagged)
-        reading = (f"{len(flagged)} open accounts are {word} ("
+        reading = (f"{len(flagged)} open account{' is' if len(flagged) == 1 else 's are'} {word} ("
                    + ", ".join(f"{s} {n}" for s, n in per_seg.items() if n)
                    + (f"; {arr:,.0f} of first-term ARR" if arr else "") + "); the longest is "
                    f"{worst['name']} ({worst['segment']}, {fmt_days(worst['days'])} days against "
