@@ -241,13 +241,18 @@ def _table(headers: list[str], body: list[str], cls: str = "") -> str:
 def _figure_html(fig, key: str) -> str:
     import plotly.io as pio
 
+    # template "none" plus a few settings rather than "plotly_white": building a full template
+    # for each figure took most of the report's time (2 of 4 s at 20,000 accounts)
+    axis = {"automargin": True, "gridcolor": "#e5e8ee", "zerolinecolor": "#c9ced8",
+            "linecolor": "#c9ced8"}
     fig.update_layout(
-        template="plotly_white", font={"family": "system-ui, sans-serif", "size": 12},
+        template="none", font={"family": "system-ui, sans-serif", "size": 12, "color": "#2a3140"},
+        paper_bgcolor="#fff", plot_bgcolor="#fff", colorway=PALETTE,
         margin={"l": 10, "r": 10, "t": 30, "b": 10}, hoverlabel={"align": "left"},
         legend={"orientation": "h", "y": -0.18},
     )
-    fig.update_xaxes(automargin=True)
-    fig.update_yaxes(automargin=True)
+    fig.update_xaxes(**axis)
+    fig.update_yaxes(**axis)
     div = pio.to_html(fig, full_html=False, include_plotlyjs=False, div_id=f"chart-{key}",
                       config=PLOTLY_CONFIG, default_width="100%")
     return f'<div class="chart" data-chart="{_esc(key)}">{div}</div>'
