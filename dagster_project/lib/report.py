@@ -249,7 +249,7 @@ def _figure_html(fig, key: str) -> str:
         template="none", font={"family": "system-ui, sans-serif", "size": 12, "color": "#2a3140"},
         paper_bgcolor="#fff", plot_bgcolor="#fff", colorway=PALETTE,
         margin={"l": 10, "r": 10, "t": 30, "b": 10}, hoverlabel={"align": "left"},
-        legend={"orientation": "h", "y": -0.18},
+        legend={"orientation": "h", "y": -0.18, "traceorder": "normal"},
     )
     fig.update_xaxes(**axis)
     fig.update_yaxes(**axis)
@@ -412,9 +412,12 @@ def distribution(ctx: Context) -> Section:
                       xaxis={"tickformat": ".0%", "range": [0, 1]},
                       yaxis=_rows_axis(ctx, units))
     if units:
-        parts = [f"{ctx.label(u)} {fmt_share(counts.get((u, '<30'), 0) / totals[u])}"
-                 + (" (n<5)" if small(totals[u]) else "") for u in units]
-        reading = "Reached value in under 30 days: " + ", ".join(parts) + "."
+        parts = []
+        for u in units:
+            band = max(BANDS, key=lambda b: counts.get((u, b), 0))
+            parts.append(f"{ctx.label(u)} {band} days ("
+                         f"{fmt_share(counts.get((u, band), 0) / totals[u])} of {totals[u]})")
+        reading = "The most common band: " + ", ".join(parts) + "."
     else:
         reading = "No account reached value in the trailing 12 months."
     body = [f"<th>{_esc(ctx.label(u))}</th>"
@@ -532,9 +535,14 @@ def trend(ctx: Context) -> Section | Omitted:
     if months is None:
         return Omitted("Trend", "needs marts.cohort_ttv")
     months, source = months
+    quarters = _cohort_rows(ctx, "quarter")[0]
+    # monthly cohorts when most of them are big enough to read, else quarterly ones
+    drawn = [r for r in months if r["median"] is not None]
+    grain = "month" if sum(small(r["n"]) for r in drawn) <= len(drawn) / 2 else "quarter"
+    points = months if grain == "month" else quarters
     fig = go.Figure()
     for u in ctx.units:
-        mine = [r for r in months if r["unit"] == u and r["median"] is not None]
+        mine = [r for r in points if r["unit"] == u and r["median"] is not None]
         if not mine:
             continue
         fig.add_scatter(
@@ -546,31 +554,46 @@ def trend(ctx: Context) -> Section | Omitted:
                          " (small group)" if small(r["n"]) else ""] for r in mine],
             hovertemplate=ctx.label(u) + ", started %{customdata[0]}<br>median %{y:.1f} days "
                           "(%{customdata[1]} of %{customdata[2]} reached value%{customdata[4]})"
-                          "<br>Kaplan-Meier median %{customdata[3]}<extra></extra>")
-    fig.update_layout(height=380, yaxis_title="median days to value", xaxis_title="start month")
-    quarters = _cohort_rows(ctx, "quarter")[0]
+                          "<br>Kaplan-Meier median %{customdata[3]}<extra></extra>",
+            legendgroup=u)
+        km = [r for r in mine if r["km_median"] is not None]
+        if km:
+            fig.add_scatter(
+                name=f"{ctx.label(u)}, Kaplan-Meier", x=[r["cohort_period"] for r in km],
+                y=[r["km_median"] for r in km], mode="lines", legendgroup=u, showlegend=False,
+                line={"color": ctx.color(u), "dash": "dot", "width": 1.5},
+                customdata=[[r["label"], r["accounts"]] for r in km],
+                hovertemplate=ctx.label(u) + ", started %{customdata[0]}<br>Kaplan-Meier median "
+                              "%{y:.1f} days (%{customdata[1]} accounts)<extra></extra>")
+    fig.update_layout(height=380, yaxis_title="median days to value",
+                      xaxis_title=f"start {grain}")
+    # the reading: the Kaplan-Meier median where the mart has it (a cohort still onboarding
+    # has only its fast accounts in the plain median), over the last two ended quarters
+    key = "km_median" if any(r["km_median"] is not None for r in quarters) else "median"
     best = None
     for u in ctx.units:
-        mine = [r for r in quarters if r["unit"] == u and r["median"] is not None
-                and not small(r["n"])]
+        mine = [r for r in quarters if r["unit"] == u and r[key] is not None
+                and not small(r["n"]) and r["cohort_period"] < ctx.quarter_start]
         if len(mine) >= 2:
             a, b = mine[-2], mine[-1]
-            if best is None or abs(b["median"] - a["median"]) > abs(best[2]["median"] - best[1]["median"]):
+            if best is None or abs(b[key] - a[key]) > abs(best[2][key] - best[1][key]):
                 best = (u, a, b)
     if best:
         u, a, b = best
-        verb = "fell" if b["median"] < a["median"] else "rose"
-        reading = (f"Biggest change between the last two start quarters: {ctx.label(u)}'s median "
-                   f"{verb} from {fmt_days(a['median'])} days ({a['label']}, n={a['n']}) to "
-                   f"{fmt_days(b['median'])} ({b['label']}, n={b['n']}).")
+        verb = "fell" if b[key] < a[key] else "rose"
+        what = "Kaplan-Meier median" if key == "km_median" else "median"
+        reading = (f"Biggest change between the last two ended start quarters: {ctx.label(u)}'s "
+                   f"{what} {verb} from {fmt_days(a[key])} days ({a['label']}, "
+                   f"{a['accounts']} accounts) to {fmt_days(b[key])} ({b['label']}, "
+                   f"{b['accounts']} accounts).")
     else:
         reading = "Too few accounts per quarter (under 5 reached value) to call a trend."
     return Section("trend", "Trend: are we getting faster?", reading, [source],
                    [_figure_html(fig, "trend")],
-                   note="Cohorts by start of the clock. The latest cohorts are still "
-                        "onboarding: their median counts only the fast ones that reached value "
-                        "(hover for the Kaplan-Meier median, which counts the others). Hollow "
-                        "markers: fewer than 5 accounts reached value.")
+                   note="Cohorts by start of the clock. Solid: median of the accounts that "
+                        "reached value; dotted: the Kaplan-Meier median, which also counts the "
+                        "accounts still onboarding (the latest cohorts' solid line shows only "
+                        "their fast accounts). Hollow markers: fewer than 5 reached value.")
 
 
 def cohorts(ctx: Context) -> Section | Omitted:
@@ -730,17 +753,16 @@ def retention(ctx: Context) -> Section | Omitted:
         if not bs:
             continue
         decided = [mine[b]["renewed"] + mine[b]["churned"] for b in bs]
-        fig.add_scatter(
+        fig.add_bar(
             name=ctx.label(u), x=bs, y=[mine[b]["renewal_rate"] for b in bs],
-            mode="lines+markers", line={"color": ctx.color(u)},
-            marker={"size": 9, "symbol": ["circle-open" if small(d) else "circle"
-                                          for d in decided]},
+            marker_color=ctx.color(u), marker_opacity=[0.35 if small(d) else 1 for d in decided],
             customdata=[[mine[b]["renewed"], mine[b]["churned"], mine[b]["accounts"],
                          " (small group)" if small(d) else ""] for b, d in zip(bs, decided)],
             hovertemplate=ctx.label(u) + ", %{x} days<br>renewal rate %{y:.0%}<br>"
                           "%{customdata[0]} renewed, %{customdata[1]} churned of "
                           "%{customdata[2]} accounts%{customdata[3]}<extra></extra>")
-    fig.update_layout(height=380, yaxis={"tickformat": ".0%", "range": [0, 1.05],
+    fig.update_layout(height=380, barmode="group",
+                      yaxis={"tickformat": ".0%", "range": [0, 1.05],
                                          "title": "renewal rate of the first term"},
                       xaxis={"title": "TTV band (days)", "categoryorder": "array",
                              "categoryarray": bands})
@@ -789,7 +811,7 @@ def retention(ctx: Context) -> Section | Omitted:
         reading += " Expansion by band needs marts.account_revenue (SPEC §9), not built yet."
     return Section("retention", "Retention and expansion by TTV band", reading, [source], charts,
                    note="Renewal rate = renewed / (renewed + churned) of the first terms that have "
-                        "ended. Hollow markers: fewer than 5 such terms.")
+                        "ended. Faded bars: fewer than 5 such terms.")
 
 
 def stalled(ctx: Context) -> Section:
