@@ -246,3 +246,21 @@ def test_second_edition_marts_are_read_and_a_missing_mart_is_left_out(second_edi
                                             "renewed at 80% (n=10), >90 days at 50% (n=10).")
     assert "1 open account is stalled" in readings["stalled"] and "Globex" in readings["stalled"]
     assert "expansion" in {c["key"] for c in seen["charts"]}
+
+
+def test_a_warehouse_without_accounts_gets_a_report_without_charts(built_small_warehouse,
+                                                                   tmp_path):
+    empty = tmp_path / "empty.duckdb"
+    with duckdb.connect(str(empty)) as con:
+        con.execute("attach ? as src (read_only)", [str(built_small_warehouse)])
+        con.execute("create schema marts")
+        for (table,) in con.execute("select table_name from information_schema.tables "
+                                    "where table_catalog = 'src' and table_schema = 'marts'"
+                                    ).fetchall():
+            con.execute(f"create table marts.{table} as select * from src.marts.{table} "
+                        "where false")
+    written = report.write_report(empty)
+    page = written.path.read_text(encoding="utf-8")
+    assert "data-chart=" not in page
+    assert "No account reached value in the trailing 12 months." in page
+    assert "Where the journey loses time" in [o.title for o in written.omitted]

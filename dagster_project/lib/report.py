@@ -182,9 +182,9 @@ def load_context(wh: Warehouse) -> Context:
     for g, members in groups.items():
         milestone[g] = milestone.get(members[0])
     wh.con.execute("create or replace temp table units (unit varchar, segment varchar)")
-    wh.con.executemany("insert into units values (?, ?)",
-                       [(s, s) for s in segments]
-                       + [(g, s) for g, members in groups.items() for s in members])
+    members = [(s, s) for s in segments] + [(g, s) for g, ss in groups.items() for s in ss]
+    if members:
+        wh.con.executemany("insert into units values (?, ?)", members)
     return Context(wh, as_of, units, groups, milestone, target)
 
 
@@ -239,7 +239,11 @@ def _table(headers: list[str], body: list[str], cls: str = "") -> str:
 
 
 def _figure_html(fig, key: str) -> str:
+    """The figure as a div for the page; nothing when it has no data to draw."""
     import plotly.io as pio
+
+    if not any(len(getattr(trace, "x", None) or getattr(trace, "y", None) or ()) for trace in fig.data):
+        return ""
 
     # template "none" plus a few settings rather than "plotly_white": building a full template
     # for each figure took most of the report's time (2 of 4 s at 20,000 accounts)
@@ -624,7 +628,8 @@ def cohorts(ctx: Context) -> Section | Omitted:
                           title={"text": "start quarter against start quarter", "x": 0},
                           yaxis=_rows_axis(ctx, ctx.units), xaxis_title="median days to value")
         charts.append(_figure_html(fig, "cohorts-quarter"))
-        big = max(ctx.units, key=lambda u: sum(r["n"] or 0 for r in rows if r["unit"] == u))
+        big = max(ctx.units, default=None,
+                  key=lambda u: sum(r["n"] or 0 for r in rows if r["unit"] == u))
         seq = [r for r in rows if r["unit"] == big and r["label"] in labels
                and r["median"] is not None]
         if seq:
@@ -669,6 +674,7 @@ def cohorts(ctx: Context) -> Section | Omitted:
                             f"{fmt_days(a['median'])} d (n={a['n']}) against "
                             f"{_value_label(dim, b['value'])} {fmt_days(b['median'])} d "
                             f"(n={b['n']})")
+    charts = [c for c in charts if c]
     if not charts:
         return Omitted("Cohort comparisons", "needs marts.cohort_ttv or the cohort dimensions "
                                              "in marts.account_ttv")
