@@ -241,7 +241,8 @@ def test_second_edition_marts_are_read_and_a_missing_mart_is_left_out(second_edi
     assert metrics["median_ttv_days.month.SMB"] == "12.3"
     assert metrics["share_within_target.Enterprise"] == "60%"
     assert "journey" not in readings
-    assert "within SMB, high touch 20.0 d (n=6) against low touch 26.0 d (n=8)" in readings["cohorts"]
+    assert ("within SMB, high touch 20.0 d (n=6) against low touch 26.0 d (n=8)"
+            in readings["cohorts"])
     assert readings["retention"].startswith("sales_led: accounts that reached value in <30 days "
                                             "renewed at 80% (n=10), >90 days at 50% (n=10).")
     assert "1 open account is stalled" in readings["stalled"] and "Globex" in readings["stalled"]

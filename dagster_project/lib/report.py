@@ -173,6 +173,14 @@ def load_context(wh: Warehouse) -> Context:
     segments = _order(r["segment"] for r in wh.rows(
         "select distinct segment from wh.marts.account_ttv"))
     groups = _segment_groups(wh, segments)
+    # a group the aggregate marts hold that neither the catalogue nor the clocks named (members
+    # unknown): its rows are still shown where a mart has them
+    for table in ("cohort_ttv", "ttv_retention", "journey_step_summary"):
+        if wh.has(table, "segment"):
+            for r in wh.rows(f"select distinct segment from wh.marts.{table}"):
+                if r["segment"] and r["segment"] not in segments and r["segment"] not in groups \
+                        and r["segment"].lower() not in POOLED_ROWS:
+                    groups[r["segment"]] = []
     units = _order([*segments, *groups])
     milestone, target = {}, {}
     if wh.has("account_ttv", "value_milestone"):
@@ -180,7 +188,8 @@ def load_context(wh: Warehouse) -> Context:
                          "from wh.marts.account_ttv group by segment"):
             milestone[r["segment"]], target[r["segment"]] = r["m"], r["t"]
     for g, members in groups.items():
-        milestone[g] = milestone.get(members[0])
+        if members:
+            milestone[g] = milestone.get(members[0])
     wh.con.execute("create or replace temp table units (unit varchar, segment varchar)")
     members = [(s, s) for s in segments] + [(g, s) for g, ss in groups.items() for s in ss]
     if members:
@@ -225,11 +234,13 @@ def _esc(value) -> str:
     return html.escape("" if value is None else str(value))
 
 
-def _cell(text: str, n=None, metric: str | None = None) -> str:
+def _cell(text: str, n=None, metric: str | None = None, show_n: bool = False) -> str:
+    """A table cell; `metric` names the number for the browser test, small groups are marked."""
     attr = f' data-metric="{_esc(metric)}"' if metric else ""
     mark = (f' <span class="small" title="fewer than {SMALL_GROUP} accounts">n&lt;{SMALL_GROUP}'
             "</span>" if small(n) else "")
-    return f"<td><span{attr}>{_esc(text)}</span>{mark}</td>"
+    count = f' <span class="n">n={n or 0}</span>' if show_n else ""
+    return f"<td><span{attr}>{_esc(text)}</span>{mark}{count}</td>"
 
 
 def _table(headers: list[str], body: list[str], cls: str = "") -> str:
@@ -242,7 +253,8 @@ def _figure_html(fig, key: str) -> str:
     """The figure as a div for the page; nothing when it has no data to draw."""
     import plotly.io as pio
 
-    if not any(len(getattr(trace, "x", None) or getattr(trace, "y", None) or ()) for trace in fig.data):
+    if not any(len(getattr(trace, "x", None) or getattr(trace, "y", None) or ())
+               for trace in fig.data):
         return ""
 
     # template "none" plus a few settings rather than "plotly_white": building a full template
@@ -314,8 +326,7 @@ def headline(ctx: Context) -> tuple[Section, list[dict]]:
             row[f"median_ttv_days_{grain}"] = r.get("median")
             row[f"accounts_{grain}"] = r.get("n") or 0
             cells.append(_cell(fmt_days(r.get("median")), r.get("n") or 0,
-                               f"median_ttv_days.{grain}.{unit}")
-                         .replace("</td>", f' <span class="n">n={r.get("n") or 0}</span></td>'))
+                               f"median_ttv_days.{grain}.{unit}", show_n=True))
         if within is not None:
             w = within.get(unit, {})
             row["share_within_target"] = w.get("share")
@@ -483,7 +494,8 @@ def by_segment_and_csm(ctx: Context) -> Section:
         mine = [r for r in csm if r["segment"] == seg and not small(r["n"])]
         if len(mine) >= 2:
             fast, slow = mine[0], mine[-1]
-            if best is None or slow["median"] - fast["median"] > best[2]["median"] - best[1]["median"]:
+            gap = slow["median"] - fast["median"]
+            if best is None or gap > best[2]["median"] - best[1]["median"]:
                 best = (seg, fast, slow)
     if best:
         seg, fast, slow = best
@@ -523,7 +535,8 @@ def _cohort_rows(ctx: Context, grain: str) -> tuple[list[dict], str] | None:
         return None
     km = "km_median_ttv_days" if wh.has("cohort_ttv", "km_median_ttv_days") else "null"
     n = "accounts_with_ttv" if wh.has("cohort_ttv", "accounts_with_ttv") else "reached_value"
-    label = "cohort_label" if wh.has("cohort_ttv", "cohort_label") else "cast(cohort_period as varchar)"
+    label = ("cohort_label" if wh.has("cohort_ttv", "cohort_label")
+             else "cast(cohort_period as varchar)")
     rows = wh.rows(
         f"select {unit} as unit, cohort_period, {label} as label, accounts, reached_value, "
         f"{n} as n, median_ttv_days as median, {km} as km_median from wh.marts.cohort_ttv "
@@ -645,8 +658,8 @@ def cohorts(ctx: Context) -> Section | Omitted:
             sources.append(source)
         # segments only: a group pools segments whose mix differs between the values (SMB is
         # mostly low touch, Enterprise high), which would show the mix, not the practice
-        units = [u for u in ctx.units if u not in ctx.groups
-                 and len({r["value"] for r in rows if r["unit"] == u and r["median"] is not None}) > 1]
+        units = [u for u in ctx.units if u not in ctx.groups and len(
+                 {r["value"] for r in rows if r["unit"] == u and r["median"] is not None}) > 1]
         if not units:
             continue
         fig = go.Figure()
@@ -782,8 +795,8 @@ def retention(ctx: Context) -> Section | Omitted:
             if bs:
                 fig2.add_bar(name=ctx.label(u), x=bs, y=[mine[b]["expansion_rate_12m"] for b in bs],
                              marker_color=ctx.color(u),
-                             customdata=[[mine[b].get("accounts_12m"), fmt_days(mine[b].get("nrr_12m"))]
-                                         for b in bs],
+                             customdata=[[mine[b].get("accounts_12m"),
+                                          fmt_share(mine[b].get("nrr_12m"))] for b in bs],
                              hovertemplate=ctx.label(u) + ", %{x} days<br>expanded within 12 "
                                            "months: %{y:.0%} of %{customdata[0]}<br>NRR 12m "
                                            "%{customdata[1]}<extra></extra>")
@@ -839,7 +852,8 @@ def stalled(ctx: Context) -> Section:
             f"select s.account_id, {name.replace('a.account_id', 's.account_id')} as name, "
             f"s.segment, {opt['csm_owner']} as csm, {opt['days_onboarding']} as days, "
             f"{opt['target_days']} as target, s.days_since_progress as idle, s.is_stalled, "
-            f"{opt['last_milestone']} as last_milestone, {opt['next_milestone']} as next_milestone, "
+            f"{opt['last_milestone']} as last_milestone, "
+            f"{opt['next_milestone']} as next_milestone, "
             f"{opt['next_owner']} as next_owner, {opt['first_term_arr']} as arr "
             "from wh.marts.stalled_accounts as s "
             + ("left join wh.marts.account_ttv as a on s.account_id = a.account_id "
@@ -1134,7 +1148,8 @@ def render(ctx: Context, sections: list[Section], omitted: list[Omitted]) -> str
 <title>TTV report, as of {ctx.as_of.isoformat()}</title>
 <style>{STYLE}</style>
 <script type="text/javascript">{get_plotlyjs()}</script>
-<script type="application/json" id="report-meta">{html.escape(json.dumps(meta), quote=False)}</script>
+<script type="application/json" id="report-meta">
+{html.escape(json.dumps(meta), quote=False)}</script>
 </head><body>
 <header><h1>Time to value</h1>
 <p class="meta">As of <strong data-metric="as_of">{ctx.as_of.isoformat()}</strong> (facts up to
