@@ -454,9 +454,14 @@ def by_segment_and_csm(ctx: Context) -> Section:
         "from wh.marts.account_ttv as a join units as u on a.segment = u.segment group by all")
     stats = {r["unit"]: r for r in stats}
     segments = [u for u in ctx.units if u not in ctx.groups]
+    name = ("coalesce(account_name, account_id)" if ctx.wh.has("account_ttv", "account_name")
+            else "account_id")
+    # the hover names the accounts behind a CSM's median: the three slowest
     csm = ctx.wh.rows(
-        "select segment, coalesce(csm_owner, 'unknown') as csm, count(*) as accounts, "
-        "count(ttv_days) as n, quantile_cont(ttv_days, 0.5) as median "
+        "select segment, coalesce(csm_owner, 'no CSM') as csm, count(*) as accounts, "
+        "count(ttv_days) as n, quantile_cont(ttv_days, 0.5) as median, "
+        f"list({name} || ' (' || cast(round(ttv_days, 1) as varchar) || ' d)' "
+        "order by ttv_days desc) filter (where ttv_days is not null)[1:3] as slowest "
         "from wh.marts.account_ttv group by all having count(ttv_days) > 0 "
         "order by segment, median")
     fig = go.Figure()
@@ -480,10 +485,11 @@ def by_segment_and_csm(ctx: Context) -> Section:
             marker={"color": ctx.color(seg), "size": 10,
                     "symbol": ["circle-open" if small(r["n"]) else "circle" for r in mine]},
             customdata=[[r["csm"], r["n"], r["accounts"],
-                         " (small group)" if small(r["n"]) else ""] for r in mine],
+                         " (small group)" if small(r["n"]) else "",
+                         ", ".join(r["slowest"] or [])] for r in mine],
             hovertemplate="%{customdata[0]} (" + seg + ")<br>median %{x:.1f} days<br>"
                           "%{customdata[1]} of %{customdata[2]} accounts reached value"
-                          "%{customdata[3]}<extra></extra>")
+                          "%{customdata[3]}<br>slowest: %{customdata[4]}<extra></extra>")
     fig_csm.update_layout(height=max(260, 120 + 18 * len(csm)), yaxis={"autorange": "reversed"},
                           xaxis_title="median days to value",
                           title={"text": "median per CSM, within each segment (fastest first)",
