@@ -698,7 +698,9 @@ def cohorts(ctx: Context) -> Section | Omitted:
         return Omitted("Cohort comparisons", "needs marts.cohort_ttv or the cohort dimensions "
                                              "in marts.account_ttv")
     reading = ("; ".join(readings) + ".") if readings else "No comparison has groups of 5 or more."
-    return Section("cohorts", "Cohort comparisons", reading[0].upper() + reading[1:], sources,
+    if reading.startswith("within"):
+        reading = "W" + reading[1:]
+    return Section("cohorts", "Cohort comparisons", reading, sources,
                    charts, note="Each comparison within one segment or group. Faded bars: fewer "
                                 "than 5 accounts reached value.")
 
