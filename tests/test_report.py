@@ -142,6 +142,16 @@ def test_report_in_headless_chromium(built_small_warehouse, fixture_report, tmp_
         assert metrics[f"band_accounts.{band}.{segment}"] == str(n), (segment, band)
 
 
+def test_the_daily_job_ends_with_the_report_after_publication():
+    import dagster as dg
+
+    from dagster_project.definitions import defs
+
+    graph = defs.resolve_job_def("ttv_daily").asset_layer.asset_graph
+    assert graph.get(dg.AssetKey("ttv_report")).parent_keys == {
+        dg.AssetKey("published_warehouse")}
+
+
 def test_no_comparison_pools_plg_with_sales_led(built_small_warehouse):
     wh = report.Warehouse(built_small_warehouse)
     try:
