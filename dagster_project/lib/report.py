@@ -373,7 +373,9 @@ def headline(ctx: Context) -> tuple[Section, list[dict]]:
                    [_table(headers, body, "headline")],
                    note="Windows by the date the account reached value. Sales-led segments "
                         "measure signature to value confirmed; PLG sign-up to first value: "
-                        "the two are never pooled."), headline_rows
+                        "the two are never pooled. Within target: of the accounts started in "
+                        "the trailing 12 months whose target window has ended, the share that "
+                        "reached value within it."), headline_rows
 
 
 def _within_target(ctx: Context) -> dict | None:
@@ -701,8 +703,10 @@ def cohorts(ctx: Context) -> Section | Omitted:
     if reading.startswith("within"):
         reading = "W" + reading[1:]
     return Section("cohorts", "Cohort comparisons", reading, sources,
-                   charts, note="Each comparison within one segment or group. Faded bars: fewer "
-                                "than 5 accounts reached value.")
+                   charts, note="Start quarters per segment and group; the other comparisons "
+                                "within one segment only (within a group they would show the "
+                                "mix of its segments). Faded bars: fewer than 5 accounts "
+                                "reached value.")
 
 
 def _value_label(dim: str, value) -> str:
