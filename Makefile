@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PYTHON ?= python3
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install run dev test docs sample clean
+.PHONY: install run dev test docs sample clean report chromium
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,20 @@ run: install
 dev: install
 	DAGSTER_HOME=$$($(PY) -m dagster_project.instance) $(VENV)/bin/dagster dev
 
-## test: unit, dbt and end-to-end tests on small hand-made data
-test: install
+## report: rewrite the TTV report (<TTV_WAREHOUSE>.report.html) from the published warehouse,
+## without running the pipeline
+report: install
+	$(PY) -m dagster_project.lib.report
+
+## chromium: Debian's Chromium, which the report's browser test drives through Playwright (the
+## test points Playwright at it: no `playwright install`, which downloads a browser build)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq \
+		&& DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+## test: unit, dbt and end-to-end tests on small hand-made data, the report in headless Chromium
+test: install chromium
 	$(PY) -m pytest
 
 ## test-spark: the test fixture built on DuckDB and on Apache Spark (dbt-spark, in-process), every
@@ -48,8 +60,7 @@ docs: install
 ## screenshots: the asset graph, a check's page and the dbt docs overview, taken by headless
 ## Chromium from the last `make run`'s warehouse and history, into docs/
 .PHONY: screenshots
-screenshots: install
-	@command -v chromium >/dev/null || apt-get install -y chromium
+screenshots: install chromium
 	$(PY) docs/ui_screenshots.py
 
 ## bench: speed and memory at a size (ACCOUNTS, EVENTS) and at a tenth of it; bench/results.json

@@ -144,6 +144,8 @@ def main() -> int:
     print("\n".join(outcome.lines))
     if outcome.success:
         print(f"done: warehouse {paths.warehouse_path()} as of {outcome.as_of}")
+        from dagster_project.lib.report import report_path
+        print(f"report: {report_path(paths.warehouse_path())}")
         return 0
     print("FAILED: see the lines above; the published warehouse was not changed", file=sys.stderr)
     return 1
