@@ -90,4 +90,6 @@ def test_the_tables_are_written_with_their_descriptions(doc):
         "select table_name, comment from duckdb_tables() where schema_name = 'config'").fetchall())
     assert set(got) >= {"journey_segments", "segment_groups"}
     assert all(got.values())
+    assert con.execute("select count(*) from duckdb_columns() where schema_name = 'config'"
+                       " and comment is null").fetchone() == (0,)
     assert con.execute("select count(*) from config.segment_groups").fetchone() == (3,)

@@ -103,6 +103,36 @@ TABLE_DESCRIPTIONS: dict[str, str] = {
                       "per segment and one per group.",
 }
 
+# What each config column holds (the same name means the same thing in every config table): its
+# DuckDB comment, beside the table's.
+COLUMN_DESCRIPTIONS: dict[str, str] = {
+    "milestone": "The milestone's name in the catalogue.",
+    "milestone_order": "The milestone's position in the catalogue, from 1.",
+    "source": "Where the milestone date comes from: crm or product.",
+    "owner": "The team that owns the milestone; NULL when none.",
+    "rule": "How the milestone is reached: contract, crm_field, first_event, all_events or "
+            "active_days.",
+    "crm_field": "The crm/onboarding.csv column a crm_field milestone reads.",
+    "contract_type": "The contract type whose earliest signature a contract milestone is.",
+    "min_active_days": "active_days: the distinct active UTC days needed.",
+    "window_days": "active_days: within this many consecutive days.",
+    "is_value_milestone": "True for a value milestone: reached before the start of the clock is "
+                          "a data issue.",
+    "description": "What the milestone means.",
+    "event_name": "A product event the milestone waits for.",
+    "journey": "The journey's name.",
+    "step_order": "The milestone's position in the journey, 1 for the journey's start.",
+    "segment": "The segment ('*': segments the catalogue does not list).",
+    "is_default": "True for the '*' row.",
+    "start_milestone": "The milestone that starts the segment's clock.",
+    "value_milestone": "The milestone that value_at, ttv_days and ttv_band measure.",
+    "first_value_milestone": "The milestone of first_value_at.",
+    "full_value_milestone": "The milestone of full_value_at.",
+    "target_days": "Target days from the start of the clock; NULL when none.",
+    "best_in_class_days": "Best-in-class days to value; NULL when none.",
+    "segment_group": "The segment group's name.",
+}
+
 # The row of `config.segments` that applies to accounts whose segment is not listed.
 DEFAULT_SEGMENT = "*"
 
@@ -313,6 +343,9 @@ def write_catalogue(con, catalogue: Catalogue, schema: str = "config") -> None:
         con.execute(f"create or replace table {schema}.{table} ({ddl})")
         comment = TABLE_DESCRIPTIONS[table].replace("'", "''")
         con.execute(f"comment on table {schema}.{table} is '{comment}'")
+        for column in columns:
+            text = COLUMN_DESCRIPTIONS[column].replace("'", "''")
+            con.execute(f"comment on column {schema}.{table}.{column} is '{text}'")
         if rows:
             placeholders = ", ".join("?" for _ in columns)
             con.executemany(
