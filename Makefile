@@ -53,9 +53,12 @@ test-spark: $(VENV)/.installed-spark
 
 ## docs: the dbt docs site for every table and column (dbt_models/target/index.html), from the
 ## working file of the last `make run` (the published file holds only the analyst tables)
+## (the working file is resolved before `cd dbt_models`, where .venv/bin/python is not; a missing
+## working file stops here with a sentence instead of dbt failing to find its database)
 docs: install
-	cd dbt_models && TTV_WAREHOUSE=$$($(PY) -c "from dagster_project import paths; print(paths.working_warehouse_path())") \
-		../$(VENV)/bin/dbt docs generate --profiles-dir .
+	@working=$$($(PY) -c "from dagster_project import paths; print(paths.working_warehouse_path())") && \
+	test -f "$$working" || { echo "make docs needs a built warehouse: run \`make run\` first (no $$working)" >&2; exit 1; }; \
+	cd dbt_models && TTV_WAREHOUSE="$$working" ../$(VENV)/bin/dbt docs generate --profiles-dir .
 
 ## screenshots: the asset graph, a check's page and the dbt docs overview, taken by headless
 ## Chromium from the last `make run`'s warehouse and history, into docs/

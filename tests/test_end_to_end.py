@@ -8,11 +8,15 @@ Conventions used in the comments:
   * "as-of" is 2026-06-01 00:00 UTC; facts dated after it do not exist for this run.
   * durations are (t - start_at) in days; 2026 is not a leap year (February has 28 days).
   * a date-only value means 00:00 UTC; "+02:00" values are converted to UTC (minus 2 hours).
-  * "N/11" in onboarding_progress: both journeys together hold 11 distinct milestones once their
-    first milestone is replaced by the account's start milestone:
-      start (contract_signed / signed_up), kickoff, access_provisioned, configuration_complete,
-      data_migrated, training_complete, first_production_use, value_achieved, first_login,
+  * "N/11" in onboarding_progress of a sales-led account (Enterprise, Mid-Market, SMB): its two
+    journeys (implementation, adoption) together hold 11 distinct milestones:
+      contract_signed, kickoff, access_provisioned, configuration_complete, data_migrated,
+      training_complete, first_production_use, value_achieved, first_login,
       first_meaningful_action, regular_usage.
+    "N/5" for a PLG account: its one journey (product_led, SPEC §4.1) holds signed_up,
+    first_login, first_meaningful_action, first_value, regular_usage.
+  * segment groups (SPEC §4.1): `sales_led` = Enterprise + Mid-Market + SMB (10 accounts);
+    PLG (A09, A10, A11) is never pooled with them.
 
 The accounts (segment; what each one is for):
   A01 Northwind  Enterprise  kickoff 4 days before signature; every milestone reached; date-only
@@ -223,6 +227,8 @@ ACCOUNT_TTV = {
         renewal_outcome="renewed",  # C02 renewal signed 2026-05-20 <= as-of
         first_term_arr=120000.0,  # C01
         data_issue=None,
+        churn_reason=None,
+        has_first_term=True,
     ),
     "A02": dict(
         segment="Enterprise",
@@ -242,6 +248,8 @@ ACCOUNT_TTV = {
         renewal_outcome="pending",  # no renewal, not churned, C03 end 2027-01-09 > as-of
         first_term_arr=90000.0,  # C03 new_business; C04 expansion (30000) is not the first term
         data_issue=None,
+        churn_reason=None,
+        has_first_term=True,
     ),
     "A03": dict(
         segment="Enterprise",
@@ -254,13 +262,15 @@ ACCOUNT_TTV = {
         ttv_days=None,  # value before start: NULL, never -5.0
         full_value_at=None,
         time_to_full_value_days=None,
-        ttv_band=None,  # NULL because of the data issue (not 'not_reached')
+        ttv_band="data_issue",  # the value date is not trusted (SPEC §4.1), not 'not_reached'
         value_status="achieved",  # value_at is set, even with the data issue
         days_onboarding=None,  # = ttv_days, NULL with the data issue
         onboarding_progress=3 / 11,  # contract_signed, kickoff (01-20), value_achieved = 3/11
         renewal_outcome="pending",  # C05 end 2027-02-01 > as-of
         first_term_arr=150000.0,
         data_issue="value_before_start",
+        churn_reason=None,
+        has_first_term=True,
     ),
     "A04": dict(
         segment="Mid-Market",
@@ -280,6 +290,8 @@ ACCOUNT_TTV = {
         renewal_outcome="pending",  # C06 end 2027-01-31 > as-of
         first_term_arr=40000.0,
         data_issue=None,
+        churn_reason=None,
+        has_first_term=True,
     ),
     "A05": dict(
         segment="Mid-Market",
@@ -299,6 +311,8 @@ ACCOUNT_TTV = {
         renewal_outcome="churned",  # churned_at set, no renewal
         first_term_arr=50000.0,
         data_issue=None,
+        churn_reason="budget cuts",  # churned 03-01 <= as-of
+        has_first_term=True,
     ),
     "A06": dict(
         segment="SMB",
@@ -322,6 +336,8 @@ ACCOUNT_TTV = {
         renewal_outcome="churned",  # churned_at 2026-05-01, no renewal
         first_term_arr=12000.5,
         data_issue=None,
+        churn_reason="switched vendor",  # churned 05-01 <= as-of
+        has_first_term=True,
     ),
     "A07": dict(
         segment="SMB",
@@ -341,6 +357,8 @@ ACCOUNT_TTV = {
         renewal_outcome="pending",  # C09 end 2027-05-10 > as-of
         first_term_arr=10000.0,
         data_issue=None,
+        churn_reason=None,
+        has_first_term=True,
     ),
     "A08": dict(
         segment="SMB",
@@ -362,6 +380,8 @@ ACCOUNT_TTV = {
         renewal_outcome="unknown",
         first_term_arr=15000.0,
         data_issue=None,
+        churn_reason=None,
+        has_first_term=True,
     ),
     "A09": dict(
         segment="PLG",
@@ -379,11 +399,14 @@ ACCOUNT_TTV = {
         ttv_band="<30",
         value_status="achieved",
         days_onboarding=2.5,
-        # signed_up, first_login, first_meaningful_action, regular_usage
-        onboarding_progress=4 / 11,
+        # product_led: signed_up, first_login, first_meaningful_action, first_value,
+        # regular_usage all reached = 5/5 (SPEC §4.1: no CRM milestone PLG never has)
+        onboarding_progress=1.0,
         renewal_outcome="renewed",  # C13 renewal signed 2026-02-09
         first_term_arr=1200.0,  # C12
         data_issue=None,
+        churn_reason=None,
+        has_first_term=True,
     ),
     "A10": dict(
         segment="PLG",
@@ -401,10 +424,14 @@ ACCOUNT_TTV = {
         ttv_band="<30",  # 10 < 30 (late for PLG's 7-day target, but the band is absolute)
         value_status="achieved",
         days_onboarding=10.0,
-        onboarding_progress=2 / 11,  # first_login, first_meaningful_action (signed_up not reached)
+        # product_led: first_login, first_meaningful_action, first_value = 3/5 (signed_up and
+        # regular_usage not reached)
+        onboarding_progress=3 / 5,
         renewal_outcome="churned",  # churned_at 2026-05-15, no contract/renewal
         first_term_arr=None,  # no new_business contract
         data_issue=None,
+        churn_reason="no longer needed",  # churned 05-15 <= as-of
+        has_first_term=False,  # no new_business contract: a free account
     ),
     "A11": dict(
         segment="PLG",
@@ -420,11 +447,14 @@ ACCOUNT_TTV = {
         ttv_band="not_reached",
         value_status="in_progress",  # 3.5 <= PLG target 7
         days_onboarding=3.5,  # 05-28 12:00 -> 06-01 00:00 = 3.5
-        # signed_up, first_login, first_meaningful_action, regular_usage
-        onboarding_progress=4 / 11,
+        # product_led: signed_up, first_login, first_meaningful_action, regular_usage = 4/5
+        # (first_value not reached)
+        onboarding_progress=4 / 5,
         renewal_outcome="unknown",  # no contract, not churned
         first_term_arr=None,
         data_issue=None,
+        churn_reason=None,
+        has_first_term=False,  # no contract at all
     ),
     "A12": dict(
         segment="Mid-Market",
@@ -444,6 +474,9 @@ ACCOUNT_TTV = {
         renewal_outcome="pending",  # churned_at 2026-07-01 > as-of is ignored; end 2027-01-25
         first_term_arr=60000.0,
         data_issue=None,
+        # "budget cuts" belongs to the churn of 07-01, after as-of: not known yet
+        churn_reason=None,
+        has_first_term=True,
     ),
     "A13": dict(
         segment="Mid-Market",
@@ -463,6 +496,8 @@ ACCOUNT_TTV = {
         renewal_outcome="renewed",  # C16 renewal signed 2026-05-25
         first_term_arr=45000.0,
         data_issue=None,
+        churn_reason=None,
+        has_first_term=True,
     ),
 }
 
@@ -580,21 +615,27 @@ MILESTONE_SPOTS = {
     # A04 not reached, days_onboarding 120.0 > target 60 -> overdue
     ("A04", "value_achieved"): (None, None, 60, "overdue"),
     ("A04", "first_value"): PENDING,  # not Mid-Market's value milestone: no target
-    # A05 churned at 45.0 <= 60 -> pending
-    ("A05", "value_achieved"): (None, None, 60, "pending"),
+    # A05 churned 03-01 <= as-of without value: churned, not pending nor overdue (SPEC §4.1)
+    ("A05", "value_achieved"): (None, None, 60, "churned"),
+    ("A05", "access_provisioned"): (None, None, None, "churned"),
+    # A06 churned 05-01 after reaching value: what it never reached is churned
+    ("A06", "access_provisioned"): (None, None, None, "churned"),
+    ("A06", "value_achieved"): (T("2026-02-09 12:00"), 20.5, 30, "reached"),
     # A07 value_confirmed_at 2026-06-05 > as-of: not reached; 21.0 <= 30 -> pending
     ("A07", "value_achieved"): (None, None, 30, "pending"),
     ("A07", "first_login"): (T("2026-05-12 00:00"), 1.0, None, "reached"),  # parquet row 1
-    # A10 has no signed_up event
-    ("A10", "signed_up"): PENDING,
+    # A10 has no signed_up event; it churned 05-15 <= as-of
+    ("A10", "signed_up"): (None, None, None, "churned"),
     ("A10", "first_value"): (T("2026-03-12 08:00"), 10.0, 7, "reached"),
-    # A10 activity days 03-03, 03-04, 03-12: 03-03..03-12 spans 10 days -> never 3 within 7
-    ("A10", "regular_usage"): PENDING,
+    # A10 activity days 03-03, 03-04, 03-12: 03-03..03-12 spans 10 days -> never 3 within 7;
+    # the account churned 05-15 -> churned
+    ("A10", "regular_usage"): (None, None, None, "churned"),
     # A11: teammate_invited on 06-02 is after as-of -> first_value not reached; 3.5 <= 7 -> pending
     ("A11", "first_value"): (None, None, 7, "pending"),
     # A11 activity days 05-28, 05-29, 05-30 -> first event of 05-30 (E1103 12:00) = 2.0
     ("A11", "regular_usage"): (T("2026-05-30 12:00"), 2.0, None, "reached"),
-    # A12 full_value_at 2026-07-15 > as-of: not reached
+    # A12 full_value_at 2026-07-15 > as-of: not reached; its churn (07-01) is after as-of, so
+    # pending, not churned
     ("A12", "full_value"): PENDING,
 }
 
@@ -659,6 +700,7 @@ def test_account_milestones_spots(built_small_warehouse):
 
 IMPL = "implementation"
 ADOP = "adoption"
+PLED = "product_led"
 
 # (journey, step, owner, started_at, ended_at, duration_days, in_parallel), in step order.
 JOURNEY_STEPS = {
@@ -738,6 +780,83 @@ JOURNEY_STEPS = {
         (ADOP, "regular_usage -> value_achieved", "csm",
          T("2026-02-09 00:00"), T("2026-04-20 00:00"), 70.0, False),
     ],
+    # PLG accounts follow only product_led (SPEC §4.1): signed_up, first_login,
+    # first_meaningful_action, first_value, regular_usage; no CRM milestones.
+    # A09: start = signed_up 01-10 08:00; login 01-10 20:00; project 01-11 08:00;
+    # first_value 01-12 20:00 (teammate_invited); regular_usage 01-12 08:00.
+    "A09": [
+        # 01-10 20:00 - 01-10 08:00 = 0.5
+        (PLED, "signed_up -> first_login", "customer",
+         T("2026-01-10 08:00"), T("2026-01-10 20:00"), 0.5, False),
+        # 01-11 08:00 - 01-10 20:00 = 0.5
+        (PLED, "first_login -> first_meaningful_action", "customer",
+         T("2026-01-10 20:00"), T("2026-01-11 08:00"), 0.5, False),
+        # 01-12 20:00 - 01-11 08:00 = 1.5
+        (PLED, "first_meaningful_action -> first_value", "customer",
+         T("2026-01-11 08:00"), T("2026-01-12 20:00"), 1.5, False),
+        # regular_usage 01-12 08:00 < started 01-12 20:00 (first_value): parallel, 0
+        # (sum 0.5 + 0.5 + 1.5 + 0 = 2.5 = ttv_days)
+        (PLED, "first_value -> regular_usage", "customer",
+         T("2026-01-12 20:00"), T("2026-01-12 08:00"), 0.0, True),
+    ],
+    # A10: no signed_up event, the clock starts at created_at 03-02 08:00: the journey's first
+    # milestone is named `start`. login 03-03 20:00, project 03-04 08:00, first_value 03-12 08:00,
+    # regular_usage never.
+    "A10": [
+        # 03-03 20:00 - 03-02 08:00 = 1.5
+        (PLED, "start -> first_login", "customer",
+         T("2026-03-02 08:00"), T("2026-03-03 20:00"), 1.5, False),
+        # 03-04 08:00 - 03-03 20:00 = 0.5
+        (PLED, "first_login -> first_meaningful_action", "customer",
+         T("2026-03-03 20:00"), T("2026-03-04 08:00"), 0.5, False),
+        # 03-12 08:00 - 03-04 08:00 = 8.0   (sum 1.5 + 0.5 + 8 = 10.0 = ttv_days)
+        (PLED, "first_meaningful_action -> first_value", "customer",
+         T("2026-03-04 08:00"), T("2026-03-12 08:00"), 8.0, False),
+        (PLED, "first_value -> regular_usage", "customer",
+         T("2026-03-12 08:00"), None, None, None),
+    ],
+    # A11: start = signed_up 05-28 12:00; login 05-29 00:00; project 05-30 12:00; first_value
+    # not reached (its teammate_invited is after as-of); regular_usage 05-30 12:00.
+    "A11": [
+        (PLED, "signed_up -> first_login", "customer",
+         T("2026-05-28 12:00"), T("2026-05-29 00:00"), 0.5, False),
+        # 05-30 12:00 - 05-29 00:00 = 1.5
+        (PLED, "first_login -> first_meaningful_action", "customer",
+         T("2026-05-29 00:00"), T("2026-05-30 12:00"), 1.5, False),
+        (PLED, "first_meaningful_action -> first_value", "customer",
+         T("2026-05-30 12:00"), None, None, None),
+        # first_value skipped: the step starts from first_meaningful_action 05-30 12:00 and ends
+        # at the same moment: 0 days, not parallel   (sum 0.5 + 1.5 + 0 = 2.0)
+        (PLED, "first_value -> regular_usage", "customer",
+         T("2026-05-30 12:00"), T("2026-05-30 12:00"), 0.0, False),
+    ],
+}
+
+# from_milestone (SPEC §4.1): the earlier milestone whose time is started_at, the later one in
+# journey order on ties; `start` when the clock started at created_at.
+FROM_MILESTONES = {
+    # A01 implementation: kickoff (01-01 12:00) is before the start (01-05 12:00), so the
+    # access step starts from contract_signed, not from the kickoff it is labelled with.
+    ("A01", IMPL, "kickoff -> access_provisioned"): "contract_signed",
+    ("A01", IMPL, "access_provisioned -> configuration_complete"): "access_provisioned",
+    # A02: training (03-11) before data migration (03-21): first_production_use starts from
+    # data_migrated, not from the training_complete it is labelled with
+    ("A02", IMPL, "training_complete -> first_production_use"): "data_migrated",
+    # A02 adoption: login (01-15) before kickoff (01-20): the next step starts from kickoff
+    ("A02", ADOP, "first_login -> first_meaningful_action"): "kickoff",
+    # A02 adoption: regular_usage 02-09 00:00 ties with first_meaningful_action 02-09 00:00:
+    # the value step starts from the later one in journey order, regular_usage
+    ("A02", ADOP, "regular_usage -> value_achieved"): "regular_usage",
+    # A06 implementation: access ... first_production_use never reached (skipped): value
+    # (02-09 12:00) is measured from kickoff 01-22, 18.5 days
+    ("A06", IMPL, "first_production_use -> value_achieved"): "kickoff",
+    ("A09", PLED, "signed_up -> first_login"): "signed_up",
+    # A09: regular_usage (01-12 08:00) ran in parallel, from first_value (01-12 20:00)
+    ("A09", PLED, "first_value -> regular_usage"): "first_value",
+    ("A10", PLED, "start -> first_login"): "start",
+    ("A10", PLED, "first_value -> regular_usage"): "first_value",
+    # A11: first_value skipped -> from first_meaningful_action
+    ("A11", PLED, "first_value -> regular_usage"): "first_meaningful_action",
 }
 
 
@@ -751,13 +870,41 @@ def _steps(warehouse: Path, account_id: str) -> list[dict]:
 
 def test_journey_steps_shape(built_small_warehouse):
     js = rows(built_small_warehouse, "select account_id, journey, step from marts.journey_steps")
-    # 13 accounts x (7 implementation + 5 adoption steps after the journeys' first milestone)
-    assert len(js) == 13 * 12
+    # Only the journeys each segment follows (SPEC §4.1): 10 sales-led accounts x (7
+    # implementation + 5 adoption steps) + 3 PLG accounts x 4 product_led steps = 120 + 12
+    assert len(js) == 10 * 12 + 3 * 4
     counts = {}
     for r in js:
         counts[(r["account_id"], r["journey"])] = counts.get((r["account_id"], r["journey"]), 0) + 1
-    assert set(counts.values()) == {7, 5}
-    assert {j for (_, j), n in counts.items() if n == 7} == {IMPL}
+    plg = {"A09", "A10", "A11"}
+    assert {k: n for k, n in counts.items() if k[0] in plg} == {(a, PLED): 4 for a in plg}
+    assert {(j, n) for (a, j), n in counts.items() if a not in plg} == {(IMPL, 7), (ADOP, 5)}
+    assert len([k for k in counts if k[0] not in plg]) == 20
+
+
+@pytest.mark.parametrize("key", sorted(FROM_MILESTONES))
+def test_journey_step_from_milestone(built_small_warehouse, key):
+    account_id, journey, step = key
+    (row,) = rows(
+        built_small_warehouse,
+        "select from_milestone from marts.journey_steps where account_id = ? and journey = ?"
+        " and step = ?",
+        [account_id, journey, step],
+    )
+    assert row["from_milestone"] == FROM_MILESTONES[key]
+
+
+def test_journey_step_from_milestone_is_always_reached(built_small_warehouse):
+    # 104 steps of the first edition named a "from" milestone that was never reached: now
+    # every from_milestone is reached (or is the `start` of a clock started at created_at).
+    bad = rows(
+        built_small_warehouse,
+        "select s.account_id, s.journey, s.step, s.from_milestone from marts.journey_steps s"
+        " left join marts.account_milestones m on s.account_id = m.account_id"
+        " and s.from_milestone = m.milestone"
+        " where s.from_milestone <> 'start' and m.reached_at is null",
+    )
+    assert bad == []
 
 
 @pytest.mark.parametrize("account_id", sorted(JOURNEY_STEPS))
@@ -771,7 +918,7 @@ def test_journey_steps(built_small_warehouse, account_id):
     assert [g[:2] for g in got] == [e[:2] for e in exp], "steps or their order differ"
     for g, e in zip(got, exp):
         assert g[2:5] == e[2:5], (g, e)
-        assert g[5] == pytest.approx(e[5], abs=1e-9), (g, e)
+        assert g[5] == (None if e[5] is None else pytest.approx(e[5], abs=1e-9)), (g, e)
         assert g[6] is e[6] or g[6] == e[6], (g, e)
 
 
@@ -798,7 +945,7 @@ def test_journey_step_value_before_start_is_null(built_small_warehouse):
 # For accounts without a data issue: sum of a journey's step durations =
 # max(start, latest reached milestone of the journey) - start (0 when nothing after the start).
 JOURNEY_SUMS = {
-    # (implementation, adoption)
+    # sales-led: (implementation, adoption)
     "A01": (45.5, 45.5),  # value_achieved is the latest in both
     "A02": (100.0, 100.0),  # value_achieved 04-20
     # impl: access 02-16 00:00 = 15.0; adoption: first_login 02-16 12:00 = 15.5
@@ -807,9 +954,10 @@ JOURNEY_SUMS = {
     "A06": (20.5, 20.5),  # value_achieved
     "A07": (2.0, 2.0),  # kickoff 05-13 = 2.0 (first_login 05-12 = 1.0 is earlier)
     "A08": (30.0, 30.0),  # value_achieved
-    "A09": (0.0, 2.0),  # PLG: no CRM milestones; adoption: regular_usage 01-12 08:00 = 2.0
-    "A10": (0.0, 2.0),  # adoption: first_meaningful_action 03-04 08:00 = 2.0
-    "A11": (0.0, 2.0),  # adoption: first_meaningful_action = regular_usage = 05-30 12:00 = 2.0
+    # PLG: (product_led,)
+    "A09": (2.5,),  # first_value 01-12 20:00 is the latest: 2.5
+    "A10": (10.0,),  # first_value 03-12 08:00: 10.0
+    "A11": (2.0,),  # first_meaningful_action = regular_usage = 05-30 12:00 = 2.0
     "A12": (60.0, 60.0),  # value_achieved
     "A13": (30.5, 30.5),  # value_achieved
 }
@@ -834,7 +982,8 @@ def test_journey_step_durations_add_up(built_small_warehouse):
     assert clean == sorted(JOURNEY_SUMS)  # everyone except A03
     for account_id in clean:
         start = accounts[account_id]["start_at"]
-        for journey, hand in zip((IMPL, ADOP), JOURNEY_SUMS[account_id]):
+        journeys = (PLED,) if len(JOURNEY_SUMS[account_id]) == 1 else (IMPL, ADOP)
+        for journey, hand in zip(journeys, JOURNEY_SUMS[account_id]):
             key = (account_id, journey)
             end = max(start, latest.get(key, start))
             assert sums[key] == pytest.approx((end - start).total_seconds() / 86400, abs=1e-9), key
@@ -856,10 +1005,13 @@ def test_journey_step_summary(built_small_warehouse):
             " where journey = 'implementation' and step = 'kickoff -> access_provisioned'",
         )
     }
+    # No `All` row (SPEC §4.1): segments and the sales_led group only; PLG does not follow
+    # implementation, so it has no row here.
+    assert set(summary) == {"Enterprise", "Mid-Market", "SMB", "sales_led"}
     # kickoff -> access_provisioned durations: A01 4.5, A02 5.0 (Enterprise), A04 10.0
     # (Mid-Market); nobody else has access_provisioned.
     check(
-        summary["All"],
+        summary["sales_led"],
         dict(
             owner="it",
             accounts_completed=3,
@@ -869,7 +1021,7 @@ def test_journey_step_summary(built_small_warehouse):
             p75_days=7.5,  # position 1.5: 5.0 + 0.5 * (10 - 5)
             min_days=4.5,
             max_days=10.0,
-            # implementation step medians (All):
+            # implementation step medians (sales_led: A01-A08, A12, A13):
             #   contract_signed -> kickoff: A01 0, A02 10, A03 0, A04 5, A05 5, A06 2, A07 2,
             #     A08 2, A12 2, A13 2 -> sorted 0 0 2 2 2 2 2 5 5 10 -> 2.0 (also 2.0 without A03)
             #   kickoff -> access_provisioned: 5.0
@@ -884,7 +1036,7 @@ def test_journey_step_summary(built_small_warehouse):
             share_of_journey=5.0 / 85.5,
             is_bottleneck=False,
         ),
-        "summary All",
+        "summary sales_led",
     )
     check(
         summary["Enterprise"],
@@ -900,149 +1052,269 @@ def test_journey_step_summary(built_small_warehouse):
         "summary Enterprise",
     )
     check(summary["Mid-Market"], dict(accounts_completed=1, median_days=10.0), "summary Mid-Market")
-    # The longest median implementation step overall: first_production_use -> value_achieved
-    # (23.25 > 22.5 for configuration_complete -> data_migrated).
+    # The longest median implementation step of sales_led: first_production_use ->
+    # value_achieved (23.25 > 22.5 for configuration_complete -> data_migrated).
     bottlenecks = rows(
         wh,
         "select step, median_days from marts.journey_step_summary"
-        " where journey = 'implementation' and segment = 'All' and is_bottleneck",
+        " where journey = 'implementation' and segment = 'sales_led' and is_bottleneck",
     )
     assert [(b["step"], b["median_days"]) for b in bottlenecks] == [
         ("first_production_use -> value_achieved", pytest.approx(23.25))
     ]
 
 
+def test_journey_step_summary_product_led(built_small_warehouse):
+    got = rows(
+        built_small_warehouse,
+        "select * from marts.journey_step_summary where segment = 'PLG' order by step_order",
+    )
+    # PLG follows product_led only; each step once, labelled with PLG's start milestone also for
+    # A10 (whose own row reads `start -> first_login`).
+    assert [(r["journey"], r["step_order"], r["step"]) for r in got] == [
+        (PLED, 1, "signed_up -> first_login"),
+        (PLED, 2, "first_login -> first_meaningful_action"),
+        (PLED, 3, "first_meaningful_action -> first_value"),
+        (PLED, 4, "first_value -> regular_usage"),
+    ]
+    first, second, third, fourth = got
+    # step 1: A09 0.5, A10 1.5, A11 0.5 -> sorted 0.5 0.5 1.5
+    check(first, dict(accounts_completed=3, avg_days=2.5 / 3, median_days=0.5,
+                      p25_days=0.5,  # position 0.5: 0.5 + 0.5 * (0.5 - 0.5)
+                      p75_days=1.0,  # position 1.5: 0.5 + 0.5 * (1.5 - 0.5)
+                      min_days=0.5, max_days=1.5), "PLG step 1")
+    # step 2: A09 0.5, A10 0.5, A11 1.5 -> median 0.5
+    check(second, dict(accounts_completed=3, median_days=0.5), "PLG step 2")
+    # step 3: A09 1.5, A10 8.0 (A11 not reached) -> median 4.75, the bottleneck
+    # medians 0.5 + 0.5 + 4.75 + 0.0 = 5.75
+    check(third, dict(accounts_completed=2, median_days=4.75, share_of_journey=4.75 / 5.75,
+                      is_bottleneck=True), "PLG step 3")
+    # step 4: A09 0.0 (parallel), A11 0.0 (A10 not reached) -> median 0, one in parallel
+    check(fourth, dict(accounts_completed=2, median_days=0.0, accounts_in_parallel=1,
+                       share_of_journey=0.0, is_bottleneck=False), "PLG step 4")
+
+
+def test_journey_step_summary_has_each_step_once_per_segment(built_small_warehouse):
+    # The first edition listed a journey's first step twice in `All` (contract_signed -> kickoff
+    # and signed_up -> kickoff): now a step counts only the accounts that follow its journey.
+    dup = rows(
+        built_small_warehouse,
+        "select journey, step_order, segment, count(*) as n from marts.journey_step_summary"
+        " group by all having count(*) > 1",
+    )
+    assert dup == []
+    segments = {r["segment"] for r in rows(
+        built_small_warehouse, "select distinct segment from marts.journey_step_summary")}
+    assert segments == {"Enterprise", "Mid-Market", "SMB", "PLG", "sales_led"}
+
+
 # --------------------------------------------------------------------------------------------
 # marts.cohort_ttv
 # --------------------------------------------------------------------------------------------
-# Per account: (cohort month, segment, ttv or censoring time, event?)
-#   A01 2026-01 Ent  45.5 E     A02 2026-01 Ent 100.0 E    A03 2026-02 Ent  data issue
-#   A04 2026-02 MM  120.0 C     A05 2026-01 MM   45.0 C    A06 2026-01 SMB  20.5 E
-#   A07 2026-05 SMB  21.0 C     A08 2025-11 SMB  30.0 E    A09 2026-01 PLG   2.5 E
-#   A10 2026-03 PLG  10.0 E     A11 2026-05 PLG   3.5 C    A12 2026-01 MM   60.0 E
-#   A13 2026-03 MM   30.5 E
+# Per account: (start cohort month, segment, ttv or censoring time, event?, value_at)
+#   A01 2026-01 Ent  45.5 E 02-20     A02 2026-01 Ent 100.0 E 04-20   A03 2026-02 Ent data issue
+#   A04 2026-02 MM  120.0 C           A05 2026-01 MM   45.0 C (churned)
+#   A06 2026-01 SMB  20.5 E 02-09     A07 2026-05 SMB  21.0 C          A08 2025-11 SMB 30.0 E
+#                                                                          (value 2025-12-03)
+#   A09 2026-01 PLG   2.5 E 01-12     A10 2026-03 PLG  10.0 E 03-12    A11 2026-05 PLG 3.5 C
+#   A12 2026-01 MM   60.0 E 03-27     A13 2026-03 MM   30.5 E 04-15
 # ttfv: A01 10.0, A02 30.0, A06 5.0, A09 2.5, A10 10.0, others NULL.
+# Targets (days): Enterprise 90, Mid-Market 60, SMB 30, PLG 7; best-in-class 45, 30, 7, 1.
+# sales_led = Enterprise + Mid-Market + SMB; PLG is never pooled with them (SPEC §4.1).
 
 
-def _cohort(warehouse, grain, period, dimension="all", value="all"):
+def _cohort(warehouse, basis, grain, label, segment, dimension="all", value="all"):
     (row,) = rows(
         warehouse,
-        "select * from marts.cohort_ttv where period_grain = ? and cohort_period = ?"
-        " and dimension = ? and dimension_value = ?",
-        [grain, period, dimension, value],
+        "select * from marts.cohort_ttv where period_basis = ? and period_grain = ?"
+        " and cohort_label = ? and segment = ? and dimension = ? and dimension_value = ?",
+        [basis, grain, label, segment, dimension, value],
     )
     return row
 
 
-def test_cohort_month_january(built_small_warehouse):
-    row = _cohort(built_small_warehouse, "month", dt.date(2026, 1, 1))
+def test_cohort_has_no_all_segment(built_small_warehouse):
+    segments = {r["segment"] for r in rows(
+        built_small_warehouse, "select distinct segment from marts.cohort_ttv")}
+    assert segments == {"Enterprise", "Mid-Market", "SMB", "PLG", "sales_led"}
+    assert rows(built_small_warehouse,
+                "select distinct as_of_date from marts.cohort_ttv") == [
+        {"as_of_date": dt.date(2026, 6, 1)}]
+
+
+def test_cohort_month_january_sales_led(built_small_warehouse):
+    row = _cohort(built_small_warehouse, "start", "month", "2026-01", "sales_led")
     check(
         row,
         dict(
-            cohort_label="2026-01",
-            accounts=6,  # A01 A02 A05 A06 A09 A12
-            reached_value=5,  # all but A05
-            still_onboarding=0,  # A05 churned
-            median_ttv_days=45.5,  # 2.5 20.5 [45.5] 60 100
-            # KM: 2.5 E n=6 S=5/6; 20.5 E n=5 S=4/6; 45.0 C (A05); 45.5 E n=3 S=4/6*2/3=0.444
-            km_median_ttv_days=45.5,
-            p25_ttv_days=20.5,  # position 0.25 * 4 = 1 -> 20.5
-            p75_ttv_days=60.0,  # position 3 -> 60
-            avg_ttv_days=45.7,  # (2.5 + 20.5 + 45.5 + 60 + 100) / 5 = 228.5 / 5
-            share_under_30=0.4,  # 2.5, 20.5 -> 2/5
-            share_30_60=0.2,  # 45.5
-            share_60_90=0.2,  # 60.0
-            share_over_90=0.2,  # 100.0
-            median_ttfv_days=7.5,  # 2.5 5 10 30 -> (5 + 10) / 2
+            cohort_period=dt.date(2026, 1, 1),
+            accounts=5,  # A01 A02 A05 A06 A12 (A09 is PLG: not pooled)
+            reached_value=4,  # all but A05
+            still_onboarding=0,
+            churned_before_value=1,  # A05
+            median_ttv_days=52.75,  # 20.5 45.5 | 60 100 -> (45.5 + 60) / 2
+            # KM: 20.5 E n=5 S=4/5; 45.0 C (A05); 45.5 E n=3 S=.8*2/3=.533; 60 E n=2
+            # S=.533/2=.267 <= .5 -> 60.0
+            km_median_ttv_days=60.0,
+            p25_ttv_days=39.25,  # position 0.75: 20.5 + 0.75 * (45.5 - 20.5)
+            p75_ttv_days=70.0,  # position 2.25: 60 + 0.25 * (100 - 60)
+            avg_ttv_days=56.5,  # (20.5 + 45.5 + 60 + 100) / 4 = 226 / 4
+            share_under_30=0.25,  # 20.5
+            share_30_60=0.25,  # 45.5
+            share_60_90=0.25,  # 60.0
+            share_over_90=0.25,  # 100.0
+            median_ttfv_days=10.0,  # A06 5, A01 10, A02 30
+            # every window ended by as-of (the latest, A12: 01-26 + 60 = 03-27); within target:
+            # A01 45.5 <= 90, A06 20.5 <= 30, A12 60 <= 60 (day N counts); not: A02 100 > 90,
+            # A05 never -> 3/5
+            share_within_target=0.6,
+            # best-in-class: A01 45.5 > 45, A02, A05, A06 20.5 > 7, A12 60 > 30 -> 0/5
+            share_within_best_in_class=0.0,
         ),
-        "cohort 2026-01 all",
+        "cohort start 2026-01 sales_led",
     )
 
 
-def test_cohort_quarter_q1(built_small_warehouse):
-    row = _cohort(built_small_warehouse, "quarter", dt.date(2026, 1, 1))
-    check(
-        row,
-        dict(
-            cohort_label="2026-Q1",
-            accounts=10,  # Jan 6 (A01 A02 A05 A06 A09 A12) + Feb 2 (A03 A04) + Mar 2 (A10 A13)
-            reached_value=8,  # A01 A02 A03 A06 A09 A10 A12 A13 (A03 counts, data issue or not)
-            still_onboarding=1,  # A04 (A05 churned)
-            # durations (A03 excluded): 2.5 10 20.5 [30.5] 45.5 60 100
-            median_ttv_days=30.5,
-            # KM, n=9: 2.5 S=8/9; 10 S=7/9; 20.5 S=6/9; 30.5 S=5/9=0.556; 45.0 C (A05);
-            # 45.5 n=4 (45.5, 60, 100, 120C) S=5/9*3/4=0.417 <= 0.5 -> 45.5; 120 C (A04)
-            km_median_ttv_days=45.5,
-            p25_ttv_days=15.25,  # position 1.5: 10 + 0.5 * (20.5 - 10)
-            p75_ttv_days=52.75,  # position 4.5: 45.5 + 0.5 * (60 - 45.5)
-            avg_ttv_days=269.0 / 7,  # 2.5 + 10 + 20.5 + 30.5 + 45.5 + 60 + 100 = 269
-            share_under_30=3 / 7,  # 2.5, 10, 20.5
-            share_30_60=2 / 7,  # 30.5, 45.5
-            share_60_90=1 / 7,  # 60
-            share_over_90=1 / 7,  # 100
-            median_ttfv_days=10.0,  # 2.5 5 [10] 10 30
-        ),
-        "cohort 2026-Q1 all",
+def test_cohort_quarter_q1_mid_market(built_small_warehouse):
+    expected = dict(
+        cohort_period=dt.date(2026, 1, 1),
+        accounts=4,  # A04 A05 A12 A13
+        reached_value=2,  # A12 60.0, A13 30.5
+        still_onboarding=1,  # A04 (A05 churned)
+        median_ttv_days=45.25,  # (30.5 + 60) / 2
+        # KM n=4: 30.5 E S=3/4; 45.0 C (A05); 60 E n=2 S=3/4*1/2=0.375 -> 60.0; 120 C (A04)
+        km_median_ttv_days=60.0,
+        p25_ttv_days=37.875,  # 30.5 + 0.25 * 29.5
+        p75_ttv_days=52.625,  # 30.5 + 0.75 * 29.5
+        avg_ttv_days=45.25,
+        share_under_30=0.0,
+        share_30_60=0.5,  # 30.5
+        share_60_90=0.5,  # 60.0
+        share_over_90=0.0,
+        median_ttfv_days=None,  # no Mid-Market account reached first_value
+        # windows (60 days) all ended by as-of (A13: 03-16 + 60 = 05-15); within: A12 60,
+        # A13 30.5; not: A04, A05 -> 2/4
+        share_within_target=0.5,
+        # best-in-class 30 days: A13 30.5 > 30, A12 60 > 30 -> 0/4
+        share_within_best_in_class=0.0,
     )
-
-
-def test_cohort_without_value_and_2025(built_small_warehouse):
     wh = built_small_warehouse
-    may = _cohort(wh, "month", dt.date(2026, 5, 1))
+    check(_cohort(wh, "start", "quarter", "2026-Q1", "Mid-Market"), expected, "Q1 Mid-Market")
+    # the same accounts as a dimension value of the sales_led group
+    check(_cohort(wh, "start", "quarter", "2026-Q1", "sales_led", "segment", "Mid-Market"),
+          expected, "Q1 sales_led by segment Mid-Market")
+
+
+def test_cohort_target_attainment_with_open_windows(built_small_warehouse):
+    wh = built_small_warehouse
+    smb = _cohort(wh, "start", "all_time", "all time", "SMB")
+    check(
+        smb,
+        dict(
+            cohort_period=None,
+            accounts=3,  # A06 A07 A08
+            reached_value=2,
+            still_onboarding=1,  # A07
+            # target 30: A06 (20.5) and A08 (30.0, day N counts) within; A07's window
+            # 05-11 + 30 = 06-10 has not ended by as-of 06-01: left out -> 2/2
+            share_within_target=1.0,
+            # best-in-class 7: A07's window 05-11 + 7 = 05-18 has ended, value not reached; A06
+            # 20.5 > 7, A08 30 > 7 -> 0/3
+            share_within_best_in_class=0.0,
+        ),
+        "all time SMB",
+    )
+    plg = _cohort(wh, "start", "all_time", "all time", "PLG")
+    check(
+        plg,
+        dict(
+            accounts=3,  # A09 A10 A11
+            reached_value=2,
+            median_ttv_days=6.25,  # (2.5 + 10) / 2
+            # KM: 2.5 E n=3 S=2/3; 3.5 C (A11); 10 E n=1 S=0 -> 10.0
+            km_median_ttv_days=10.0,
+            # target 7: A09 2.5 within; A10 10 > 7; A11's window 05-28 12:00 + 7 = 06-04 12:00
+            # is after as-of: left out -> 1/2
+            share_within_target=0.5,
+            # best-in-class 1: A09 2.5 > 1, A10, A11 (05-29 12:00 ended, not reached) -> 0/3
+            share_within_best_in_class=0.0,
+        ),
+        "all time PLG",
+    )
+
+
+def test_cohort_value_basis(built_small_warehouse):
+    wh = built_small_warehouse
+    # "median TTV of the customers who reached value this quarter": by value_at, trusted only.
+    # 2026-Q1 value dates of sales-led accounts: A06 02-09 (20.5), A01 02-20 (45.5), A12 03-27
+    # (60.0); A03's value date (01-28) is a data issue and left out; A02 and A13 are in Q2,
+    # A08 in 2025-Q4.
+    q1 = _cohort(wh, "value", "quarter", "2026-Q1", "sales_led")
+    check(
+        q1,
+        dict(
+            cohort_period=dt.date(2026, 1, 1),
+            accounts=3,
+            reached_value=3,
+            accounts_with_ttv=3,
+            still_onboarding=0,
+            median_ttv_days=45.5,
+            km_median_ttv_days=45.5,  # no censoring: 20.5 S=2/3, 45.5 S=1/3
+            avg_ttv_days=42.0,  # (20.5 + 45.5 + 60) / 3 = 126 / 3
+            # windows all ended; within: A06 20.5 <= 30, A01 45.5 <= 90, A12 60 <= 60 -> 3/3
+            share_within_target=1.0,
+        ),
+        "value 2026-Q1 sales_led",
+    )
+    q2 = _cohort(wh, "value", "quarter", "2026-Q2", "sales_led")
+    # A13 04-15 (30.5), A02 04-20 (100.0) -> median 65.25
+    check(q2, dict(accounts=2, median_ttv_days=65.25), "value 2026-Q2 sales_led")
+    # Enterprise in Q1 by value date: A01 only (A03's value date is not trusted)
+    check(_cohort(wh, "value", "quarter", "2026-Q1", "Enterprise"),
+          dict(accounts=1, median_ttv_days=45.5), "value 2026-Q1 Enterprise")
+    # PLG by value month: A09 reached first_value 01-12 20:00 -> 2026-01
+    check(_cohort(wh, "value", "month", "2026-01", "PLG"),
+          dict(accounts=1, median_ttv_days=2.5, median_ttfv_days=2.5), "value 2026-01 PLG")
+
+
+def test_cohort_year_and_trailing_12_months(built_small_warehouse):
+    wh = built_small_warehouse
+    # trailing 12 months as of 2026-06-01: [2025-06-01, 2026-06-01)
+    t12 = _cohort(wh, "start", "trailing_12_months", "trailing 12 months", "sales_led")
+    check(t12, dict(cohort_period=dt.date(2025, 6, 1),
+                    accounts=10,  # every sales-led account started in the window (A08 2025-11)
+                    reached_value=7),  # A01 A02 A03 A06 A08 A12 A13
+          "start trailing 12 months sales_led")
+    # by value date: A08 (2025-12-03, 30.0), A06 20.5, A01 45.5, A12 60.0, A13 30.5, A02 100
+    # -> 20.5 30 30.5 | 45.5 60 100 -> (30.5 + 45.5) / 2 = 38.0
+    t12v = _cohort(wh, "value", "trailing_12_months", "trailing 12 months", "sales_led")
+    check(t12v, dict(accounts=6, median_ttv_days=38.0), "value trailing 12 months sales_led")
+    # 2025 by start: A08 alone (SMB), value at exactly 30.0 days
+    y2025 = _cohort(wh, "start", "year", "2025", "SMB")
+    check(y2025, dict(cohort_period=dt.date(2025, 1, 1), accounts=1, reached_value=1,
+                      median_ttv_days=30.0, km_median_ttv_days=30.0, share_30_60=1.0),
+          "start 2025 SMB")
+    # no sales-led account started in 2025 except A08
+    check(_cohort(wh, "start", "year", "2025", "sales_led"), dict(accounts=1), "2025 sales_led")
+
+
+def test_cohort_without_value(built_small_warehouse):
+    may = _cohort(built_small_warehouse, "start", "month", "2026-05", "sales_led")
     check(
         may,
         dict(
-            cohort_label="2026-05",
-            accounts=2,  # A07, A11
+            accounts=1,  # A07 (A11 is PLG)
             reached_value=0,
-            still_onboarding=2,
+            still_onboarding=1,
             median_ttv_days=None,  # nobody reached value
-            km_median_ttv_days=None,  # censored at 3.5 and 21.0 only: S stays 1
+            km_median_ttv_days=None,  # censored at 21.0 only: S stays 1
             p25_ttv_days=None,
             p75_ttv_days=None,
             median_ttfv_days=None,
+            share_within_target=None,  # A07's window (to 06-10) has not ended
+            share_within_best_in_class=0.0,  # 05-11 + 7 = 05-18 ended without value
         ),
-        "cohort 2026-05 all",
-    )
-    q4 = _cohort(wh, "quarter", dt.date(2025, 10, 1))
-    check(
-        q4,
-        dict(
-            cohort_label="2025-Q4",
-            accounts=1,  # A08
-            reached_value=1,
-            still_onboarding=0,
-            median_ttv_days=30.0,
-            km_median_ttv_days=30.0,  # single event: S = 0 at 30.0
-            share_under_30=0.0,
-            share_30_60=1.0,  # 30.0 is in [30, 60)
-        ),
-        "cohort 2025-Q4 all",
-    )
-
-
-def test_cohort_segment_row(built_small_warehouse):
-    row = _cohort(built_small_warehouse, "quarter", dt.date(2026, 1, 1), "segment", "Mid-Market")
-    check(
-        row,
-        dict(
-            cohort_label="2026-Q1",
-            accounts=4,  # A04 A05 A12 A13
-            reached_value=2,  # A12 60.0, A13 30.5
-            still_onboarding=1,  # A04 (A05 churned)
-            median_ttv_days=45.25,  # (30.5 + 60) / 2
-            # KM n=4: 30.5 E S=3/4; 45.0 C (A05); 60 E n=2 S=3/4*1/2=0.375 -> 60.0; 120 C (A04)
-            km_median_ttv_days=60.0,
-            p25_ttv_days=37.875,  # 30.5 + 0.25 * 29.5
-            p75_ttv_days=52.625,  # 30.5 + 0.75 * 29.5
-            avg_ttv_days=45.25,
-            share_under_30=0.0,
-            share_30_60=0.5,  # 30.5
-            share_60_90=0.5,  # 60.0
-            share_over_90=0.0,
-            median_ttfv_days=None,  # no Mid-Market account reached first_value
-        ),
-        "cohort 2026-Q1 segment Mid-Market",
+        "cohort 2026-05 sales_led",
     )
 
 
@@ -1053,25 +1325,76 @@ def test_cohort_segment_row(built_small_warehouse):
 
 def test_ttv_retention(built_small_warehouse):
     sql = "select * from marts.ttv_retention"
-    got = {r["ttv_band"]: r for r in rows(built_small_warehouse, sql)}
-    # A03 has ttv_band NULL (data issue) and is in no row.
-    assert set(got) == {"<30", "30-60", "60-90", ">90", "not_reached"}
+    got = {(r["segment"], r["ttv_band"]): r for r in rows(built_small_warehouse, sql)}
+    # Only accounts with a first term (SPEC §4.1): A10 (free, churned) and A11 (no contract) are
+    # in no row. Per account: band, renewal outcome, first-term ARR
+    #   A01 Ent 30-60 renewed 120000     A02 Ent >90 pending 90000   A03 Ent data_issue pending
+    #   150000   A04 MM not_reached pending 40000   A05 MM not_reached churned 50000
+    #   A06 SMB <30 churned 12000.50     A07 SMB not_reached pending 10000
+    #   A08 SMB 30-60 unknown 15000      A09 PLG <30 renewed 1200    A12 MM 60-90 pending 60000
+    #   A13 MM 30-60 renewed 45000
+    def r(accounts, renewed=0, churned=0, pending=0, unknown=0, rate=None, arr=None):
+        return dict(accounts=accounts, renewed=renewed, churned=churned, pending=pending,
+                    unknown=unknown, renewal_rate=rate, avg_first_term_arr=arr,
+                    as_of_date=dt.date(2026, 6, 1))
+
     expected = {
-        # A06 churned (12000.50), A09 renewed (1200), A10 churned (no contract)
-        "<30": dict(accounts=3, renewed=1, churned=2, renewal_rate=1 / 3,
-                    avg_first_term_arr=6600.25),  # (12000.5 + 1200) / 2
-        # A01 renewed (120000), A08 unknown (15000), A13 renewed (45000)
-        "30-60": dict(accounts=3, renewed=2, churned=0, renewal_rate=1.0,
-                      avg_first_term_arr=60000.0),  # 180000 / 3
-        # A12 pending (60000)
-        "60-90": dict(accounts=1, renewed=0, churned=0, renewal_rate=None,
-                      avg_first_term_arr=60000.0),
-        # A02 pending (90000)
-        ">90": dict(accounts=1, renewed=0, churned=0, renewal_rate=None,
-                    avg_first_term_arr=90000.0),
-        # A04 pending (40000), A05 churned (50000), A07 pending (10000), A11 unknown (no contract)
-        "not_reached": dict(accounts=4, renewed=0, churned=1, renewal_rate=0.0,
-                            avg_first_term_arr=100000.0 / 3),  # (40000 + 50000 + 10000) / 3
+        ("sales_led", "<30"): r(1, churned=1, rate=0.0, arr=12000.5),  # A06
+        # A01 renewed, A08 unknown, A13 renewed: 2 / (2 + 0); (120000 + 15000 + 45000) / 3
+        ("sales_led", "30-60"): r(3, renewed=2, unknown=1, rate=1.0, arr=60000.0),
+        ("sales_led", "60-90"): r(1, pending=1, arr=60000.0),  # A12
+        ("sales_led", ">90"): r(1, pending=1, arr=90000.0),  # A02
+        # A04 pending, A05 churned, A07 pending: 0 / (0 + 1); (40000 + 50000 + 10000) / 3
+        ("sales_led", "not_reached"): r(3, churned=1, pending=2, rate=0.0, arr=100000.0 / 3),
+        # A03: its value date is not trusted, yet it is in a band: 10 = 1 + 3 + 1 + 1 + 3 + 1
+        ("sales_led", "data_issue"): r(1, pending=1, arr=150000.0),
+        ("Enterprise", "30-60"): r(1, renewed=1, rate=1.0, arr=120000.0),
+        ("Enterprise", ">90"): r(1, pending=1, arr=90000.0),
+        ("Enterprise", "data_issue"): r(1, pending=1, arr=150000.0),
+        ("Mid-Market", "30-60"): r(1, renewed=1, rate=1.0, arr=45000.0),
+        ("Mid-Market", "60-90"): r(1, pending=1, arr=60000.0),
+        ("Mid-Market", "not_reached"): r(2, churned=1, pending=1, rate=0.0, arr=45000.0),
+        ("SMB", "<30"): r(1, churned=1, rate=0.0, arr=12000.5),
+        ("SMB", "30-60"): r(1, unknown=1, arr=15000.0),  # A08: no renewal or churn known
+        ("SMB", "not_reached"): r(1, pending=1, arr=10000.0),
+        # PLG: A09 renewed; the free A10 no longer counts as a churned first term (the first
+        # edition read 1/3 for the pooled <30 band)
+        ("PLG", "<30"): r(1, renewed=1, rate=1.0, arr=1200.0),
     }
-    for band, exp in expected.items():
-        check(got[band], exp, f"ttv_retention {band}")
+    assert set(got) == set(expected)
+    for key, exp in expected.items():
+        check(got[key], exp, f"ttv_retention {key}")
+
+
+# --------------------------------------------------------------------------------------------
+# SPEC §4.1: as_of_date everywhere, descriptions as DuckDB comments in the published file
+# --------------------------------------------------------------------------------------------
+
+MARTS = ("account_milestones", "account_ttv", "journey_steps", "journey_step_summary",
+         "cohort_ttv", "ttv_retention")
+
+
+@pytest.mark.parametrize("table", MARTS)
+def test_every_mart_has_the_as_of_date(built_small_warehouse, table):
+    got = rows(built_small_warehouse, f"select distinct as_of_date from marts.{table}")
+    assert got == [{"as_of_date": dt.date(2026, 6, 1)}]
+
+
+def test_published_tables_and_columns_carry_their_descriptions(built_small_warehouse):
+    # built_small_warehouse is the published file (copied out of the working file)
+    tables = rows(built_small_warehouse,
+                  "select schema_name, table_name, comment from duckdb_tables()"
+                  " where schema_name in ('marts', 'config')")
+    assert {t["table_name"] for t in tables if t["schema_name"] == "marts"} == set(MARTS)
+    assert [t for t in tables if not t["comment"]] == []
+    undocumented = rows(built_small_warehouse,
+                        "select table_name, column_name from duckdb_columns()"
+                        " where schema_name in ('marts', 'config')"
+                        " and (comment is null or comment = '')")
+    assert undocumented == []
+    (cohort,) = [t for t in tables if t["table_name"] == "cohort_ttv"]
+    assert cohort["comment"].startswith("One row per period basis")
+    (column,) = rows(built_small_warehouse,
+                     "select comment from duckdb_columns() where schema_name = 'marts'"
+                     " and table_name = 'journey_steps' and column_name = 'from_milestone'")
+    assert "on ties the later one in journey order" in column["comment"]

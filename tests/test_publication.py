@@ -222,7 +222,7 @@ def test_a_value_before_the_start_is_published_flagged_and_reported(
     assert sha256(previously_published) != digest
     assert query(previously_published, "select ttv_days, ttv_band, data_issue from "
                                        "marts.account_ttv where account_id = 'A13'") == [
-        (None, None, "value_before_start")]
+        (None, "data_issue", "value_before_start")]  # SPEC §4.1: a band, not NULL
 
 
 # --------------------------------------------------------------------------------------------

@@ -70,8 +70,8 @@ CRM_ACCOUNTS = [("a1", "2025-12-01"), ("a2", "2026-01-15"), ("a3", "2026-02-01")
 GOOD_TTV = [
     ("a1", "Enterprise", "2026-01-01", 3.0, 12.5, "<30", "achieved", 12.5, 1.0, "renewed"),
     ("a2", "SMB", "2026-02-01", None, None, "not_reached", "in_progress", 40.0, 0.5, "pending"),
-    # ttv_band null: the value date is not trusted (data_issue); nulls are allowed in the set.
-    ("a3", "PLG", "2026-03-01", 0.0, None, None, "overdue", 0.0, 0.0, "unknown"),
+    # ttv_band `data_issue`: the value date is not trusted (SPEC §4.1: never NULL).
+    ("a3", "PLG", "2026-03-01", 0.0, None, "data_issue", "overdue", 0.0, 0.0, "unknown"),
     ("a4", "Mid-Market", "2026-01-15", 20.0, 95.0, ">90", "achieved", 95.0, None, "churned"),
 ]
 BAD_TTV = [
@@ -212,7 +212,7 @@ def test_account_ttv_clean_passes_with_nulls_allowed(tmp_path):
 
     assert outcome.passed, outcome.summary()
     assert outcome.rows == 4
-    assert len(outcome.outcomes) == 15
+    assert len(outcome.outcomes) == 16  # ttv_band not null added by SPEC §4.1
     assert failures(outcome) == {}
 
 
@@ -240,8 +240,8 @@ def test_account_ttv_failures(tmp_path):
     }
     by_column = {(o.expectation, o.column): o.message for o in outcome.outcomes}
     assert by_column[("expect_column_values_to_be_in_set", "ttv_band")] == (
-        "marts.account_ttv.ttv_band: 1 row not in ['<30', '30-60', '60-90', '>90', 'not_reached'], "
-        "e.g. ['90+'] at account_id ['a3']"
+        "marts.account_ttv.ttv_band: 1 row not in ['<30', '30-60', '60-90', '>90', 'not_reached', "
+        "'data_issue'], e.g. ['90+'] at account_id ['a3']"
     )
     assert by_column[("expect_column_values_to_be_between", "onboarding_progress")] == (
         "marts.account_ttv.onboarding_progress: 2 rows outside [0, 1], e.g. [1.5, -0.25] "

@@ -41,6 +41,8 @@ class Catalogue:
     journeys: list[dict]
     segments: list[dict]
     milestone_targets: list[dict]
+    journey_segments: list[dict]
+    segment_groups: list[dict]
 
     def tables(self) -> dict[str, list[dict]]:
         return {
@@ -49,6 +51,8 @@ class Catalogue:
             "journeys": self.journeys,
             "segments": self.segments,
             "milestone_targets": self.milestone_targets,
+            "journey_segments": self.journey_segments,
+            "segment_groups": self.segment_groups,
         }
 
 
@@ -80,6 +84,53 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
         "best_in_class_days": "double",
     },
     "milestone_targets": {"segment": "varchar", "milestone": "varchar", "target_days": "double"},
+    "journey_segments": {"journey": "varchar", "segment": "varchar"},
+    "segment_groups": {"segment_group": "varchar", "segment": "varchar"},
+}
+
+# What each config table holds: its DuckDB comment, so a SQL client shows it (SPEC §4.1).
+TABLE_DESCRIPTIONS: dict[str, str] = {
+    "milestones": "One row per milestone of the catalogue (config/ttv.yml), in catalogue order, "
+                  "with its rule.",
+    "milestone_events": "The product events a first_event or all_events milestone waits for.",
+    "journeys": "The ordered milestones of each journey of the catalogue.",
+    "segments": "Start of the clock, value milestones and targets per segment; segment '*' "
+                "applies to segments the catalogue does not list.",
+    "milestone_targets": "Target days per segment and milestone.",
+    "journey_segments": "The segments that follow each journey ('*': segments the catalogue "
+                        "does not list).",
+    "segment_groups": "The segments each segment group pools; the aggregate marts have a row "
+                      "per segment and one per group.",
+}
+
+# What each config column holds (the same name means the same thing in every config table): its
+# DuckDB comment, beside the table's.
+COLUMN_DESCRIPTIONS: dict[str, str] = {
+    "milestone": "The milestone's name in the catalogue.",
+    "milestone_order": "The milestone's position in the catalogue, from 1.",
+    "source": "Where the milestone date comes from: crm or product.",
+    "owner": "The team that owns the milestone; NULL when none.",
+    "rule": "How the milestone is reached: contract, crm_field, first_event, all_events or "
+            "active_days.",
+    "crm_field": "The crm/onboarding.csv column a crm_field milestone reads.",
+    "contract_type": "The contract type whose earliest signature a contract milestone is.",
+    "min_active_days": "active_days: the distinct active UTC days needed.",
+    "window_days": "active_days: within this many consecutive days.",
+    "is_value_milestone": "True for a value milestone: reached before the start of the clock is "
+                          "a data issue.",
+    "description": "What the milestone means.",
+    "event_name": "A product event the milestone waits for.",
+    "journey": "The journey's name.",
+    "step_order": "The milestone's position in the journey, 1 for the journey's start.",
+    "segment": "The segment ('*': segments the catalogue does not list).",
+    "is_default": "True for the '*' row.",
+    "start_milestone": "The milestone that starts the segment's clock.",
+    "value_milestone": "The milestone that value_at, ttv_days and ttv_band measure.",
+    "first_value_milestone": "The milestone of first_value_at.",
+    "full_value_milestone": "The milestone of full_value_at.",
+    "target_days": "Target days from the start of the clock; NULL when none.",
+    "best_in_class_days": "Best-in-class days to value; NULL when none.",
+    "segment_group": "The segment group's name.",
 }
 
 # The row of `config.segments` that applies to accounts whose segment is not listed.
@@ -105,7 +156,10 @@ def parse_catalogue(doc: dict) -> Catalogue:
     names = {m["milestone"] for m in milestones}
     journeys = _parse_journeys(doc.get("journeys"), names)
     segments, targets = _parse_segments(doc.get("clock") or {}, doc.get("segments") or {}, names)
-    return Catalogue(milestones, milestone_events, journeys, segments, targets)
+    journey_segments = _parse_journey_segments(doc.get("journeys"), segments)
+    groups = _parse_segment_groups(doc.get("segment_groups"), segments)
+    return Catalogue(milestones, milestone_events, journeys, segments, targets, journey_segments,
+                     groups)
 
 
 def _parse_milestones(items) -> tuple[list[dict], list[dict]]:
@@ -227,6 +281,59 @@ def _parse_segments(clock: dict, segments: dict, names: set[str]) -> tuple[list[
     return rows, targets
 
 
+def _parse_journey_segments(journeys: dict, segments: list[dict]) -> list[dict]:
+    """Which segments follow each journey (SPEC §4.1). A journey without `segments` is followed
+    by every segment, the catalogue's default `*` (segments it does not list) included."""
+    listed = [s["segment"] for s in segments if not s["is_default"]]
+    rows = []
+    for journey, spec in journeys.items():
+        followers = spec.get("segments")
+        if followers is None:
+            followers = [*listed, DEFAULT_SEGMENT]
+        elif not isinstance(followers, list) or not followers:
+            raise CatalogueError(f"journey {journey!r}: `segments` must be a non-empty list")
+        else:
+            unknown = [s for s in followers if s not in listed]
+            if unknown:
+                raise CatalogueError(
+                    f"journey {journey!r} lists segments the catalogue does not have: {unknown} "
+                    f"(segments: {', '.join(listed)})"
+                )
+        rows.extend({"journey": journey, "segment": s} for s in dict.fromkeys(followers))
+    return rows
+
+
+def _parse_segment_groups(groups, segments: list[dict]) -> list[dict]:
+    """Segment groups pool segments in the aggregate marts; only segments that share a clock
+    (start and value milestone), so a group never mixes unlike durations (SPEC §4.1)."""
+    if groups is None:
+        return []
+    if not isinstance(groups, dict):
+        raise CatalogueError("`segment_groups` must map group names to lists of segments")
+    by_name = {s["segment"]: s for s in segments if not s["is_default"]}
+    rows = []
+    for group, members in groups.items():
+        if group in by_name:
+            raise CatalogueError(f"segment group {group!r} has the name of a segment")
+        if not isinstance(members, list) or not members:
+            raise CatalogueError(f"segment group {group!r} needs a non-empty list of segments")
+        unknown = [m for m in members if m not in by_name]
+        if unknown:
+            raise CatalogueError(f"segment group {group!r} lists unknown segments: {unknown}")
+        clocks = {(by_name[m]["start_milestone"], by_name[m]["value_milestone"]) for m in members}
+        if len(clocks) > 1:
+            described = ", ".join(
+                f"{m} {by_name[m]['start_milestone']} -> {by_name[m]['value_milestone']}"
+                for m in members
+            )
+            raise CatalogueError(
+                f"segment group {group!r} pools segments with different clocks ({described}): "
+                "a group's segments must share their start and value milestones"
+            )
+        rows.extend({"segment_group": group, "segment": m} for m in dict.fromkeys(members))
+    return rows
+
+
 def write_catalogue(con, catalogue: Catalogue, schema: str = "config") -> None:
     """Replace the `config` tables in an open DuckDB connection with the catalogue's rows."""
     con.execute(f"create schema if not exists {schema}")
@@ -234,6 +341,11 @@ def write_catalogue(con, catalogue: Catalogue, schema: str = "config") -> None:
         columns = TABLE_COLUMNS[table]
         ddl = ", ".join(f"{c} {t}" for c, t in columns.items())
         con.execute(f"create or replace table {schema}.{table} ({ddl})")
+        comment = TABLE_DESCRIPTIONS[table].replace("'", "''")
+        con.execute(f"comment on table {schema}.{table} is '{comment}'")
+        for column in columns:
+            text = COLUMN_DESCRIPTIONS[column].replace("'", "''")
+            con.execute(f"comment on column {schema}.{table}.{column} is '{text}'")
         if rows:
             placeholders = ", ".join("?" for _ in columns)
             con.executemany(

@@ -97,11 +97,32 @@ def _copy(working: Path, new: Path) -> dict[str, int]:
             # order: a republished table is the same table.
             con.execute(f"create table {name} as select * from work.{name}")
             counts[f"{schema}.{table}"] = con.execute(f"select count(*) from {name}").fetchone()[0]
+        _copy_comments(con, "work", tables)
         con.execute("detach work")
         con.execute("checkpoint")
     finally:
         con.close()
     return counts
+
+
+def _copy_comments(con: duckdb.DuckDBPyConnection, catalog: str,
+                   tables: list[tuple[str, str]]) -> None:
+    """CTAS copies no comments: re-apply each table's and column's description (dbt's
+    persist_docs, the catalogue's) so a SQL client shows it in the published file (SPEC §4.1)."""
+    wanted = set(tables)
+    for schema, table, comment in con.execute(
+        "select schema_name, table_name, comment from duckdb_tables()"
+        " where database_name = ? and comment is not null", [catalog]
+    ).fetchall():
+        if (schema, table) in wanted:
+            con.execute(f"comment on table {_ident(schema)}.{_ident(table)} is {_literal(comment)}")
+    for schema, table, column, comment in con.execute(
+        "select schema_name, table_name, column_name, comment from duckdb_columns()"
+        " where database_name = ? and comment is not null", [catalog]
+    ).fetchall():
+        if (schema, table) in wanted:
+            con.execute(f"comment on column {_ident(schema)}.{_ident(table)}.{_ident(column)}"
+                        f" is {_literal(comment)}")
 
 
 @contextmanager

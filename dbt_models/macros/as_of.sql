@@ -18,3 +18,14 @@
 {% macro as_of_date() -%}
     cast({{ as_of_date_literal() }} as date)
 {%- endmacro %}
+
+{#- The first day of the trailing 12 months (SPEC §4.1): the as-of date minus 12 calendar
+    months (29 February gives 28 February), as a date. Worked out here rather than with an
+    engine's interval arithmetic, so both engines read the same literal. -#}
+{% macro trailing_12_months_start() -%}
+    {%- set as_of_text = as_of_date_literal() | trim | replace("'", "") -%}
+    {%- set day = modules.datetime.date.fromisoformat(as_of_text) -%}
+    {%- set start = day.replace(year=day.year - 1, day=28) if (day.month == 2 and day.day == 29)
+        else day.replace(year=day.year - 1) -%}
+    cast('{{ start.isoformat() }}' as date)
+{%- endmacro %}

@@ -23,6 +23,9 @@ final as (
         accounts.account_id,
         accounts.account_name,
         accounts.segment,
+        -- the catalogue row the account follows: its segment, or `*` when the catalogue does not
+        -- list it (journey_segments names segments the same way)
+        coalesce(segments.segment, default_segment.segment) as catalogue_segment,
         accounts.industry,
         accounts.plan_tier,
         accounts.sales_channel,

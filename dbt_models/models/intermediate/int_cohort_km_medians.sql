@@ -1,4 +1,5 @@
-{#- Kaplan-Meier median time to value per cohort group. Accounts that reached value are events at
+{#- Kaplan-Meier median time to value per cohort group (period basis, grain, cohort, segment,
+    dimension value). Accounts that reached value are events at
     ttv_days; accounts still onboarding or churned before value are censored at days_onboarding
     (still at risk at that time). The median is the smallest event time where the survival
     estimate is at or below 0.5, NULL where it never gets there. Accounts whose value date is not
@@ -9,8 +10,10 @@ with members as (
 
 observations as (
     select
+        period_basis,
         period_grain,
-        cohort_period,
+        cohort_label,
+        segment,
         dimension,
         dimension_value,
         coalesce(ttv_days, days_onboarding) as duration_days,
@@ -22,22 +25,25 @@ observations as (
 
 times as (
     select
+        period_basis,
         period_grain,
-        cohort_period,
+        cohort_label,
+        segment,
         dimension,
         dimension_value,
         duration_days,
         count(case when is_event then 1 end) as events,
         count(*) as observations
     from observations
-    group by period_grain, cohort_period, dimension, dimension_value, duration_days
+    group by period_basis, period_grain, cohort_label, segment, dimension, dimension_value,
+        duration_days
 ),
 
 at_risk as (
     select
         *,
         sum(observations) over (
-            partition by period_grain, cohort_period, dimension, dimension_value
+            partition by period_basis, period_grain, cohort_label, segment, dimension, dimension_value
             order by duration_days desc
             rows between unbounded preceding and current row
         ) as accounts_at_risk
@@ -51,11 +57,11 @@ survival as (
         -- apart because log(0) is undefined
         sum(case when events > 0 and events < accounts_at_risk
             then ln(1 - cast(events as double) / accounts_at_risk) else 0 end) over (
-            partition by period_grain, cohort_period, dimension, dimension_value
+            partition by period_basis, period_grain, cohort_label, segment, dimension, dimension_value
             order by duration_days rows between unbounded preceding and current row
         ) as log_survival,
         max(case when events > 0 and events = accounts_at_risk then 1 else 0 end) over (
-            partition by period_grain, cohort_period, dimension, dimension_value
+            partition by period_basis, period_grain, cohort_label, segment, dimension, dimension_value
             order by duration_days rows between unbounded preceding and current row
         ) as has_reached_zero
     from at_risk
@@ -63,15 +69,17 @@ survival as (
 
 final as (
     select
+        period_basis,
         period_grain,
-        cohort_period,
+        cohort_label,
+        segment,
         dimension,
         dimension_value,
         -- 1e-9 absorbs the rounding of exp(log(0.5)), so a survival of exactly 0.5 counts
         min(case when events > 0 and (has_reached_zero = 1 or exp(log_survival) <= 0.5 + 1e-9)
             then duration_days end) as km_median_ttv_days
     from survival
-    group by period_grain, cohort_period, dimension, dimension_value
+    group by period_basis, period_grain, cohort_label, segment, dimension, dimension_value
 )
 
 select * from final

@@ -1,11 +1,16 @@
-{#- Each account's milestones along each journey of the catalogue, the journey's first milestone
-    replaced by the account's own start milestone (signed_up for PLG by default). -#}
+{#- Each account's milestones along each journey its segment follows (config/ttv.yml, SPEC
+    §4.1), the journey's first milestone replaced by the account's own start milestone
+    (signed_up for PLG by default). -#}
 with accounts as (
     select * from {{ ref('int_accounts_resolved') }}
 ),
 
 journeys as (
     select * from {{ ref('stg_config__journeys') }}
+),
+
+journey_segments as (
+    select * from {{ ref('stg_config__journey_segments') }}
 ),
 
 account_milestones as (
@@ -21,7 +26,10 @@ journey_milestones as (
         case when journeys.step_order = 1 then accounts.start_milestone else journeys.milestone end
             as milestone
     from accounts
-    cross join journeys
+    inner join journey_segments
+        on accounts.catalogue_segment = journey_segments.segment
+    inner join journeys
+        on journey_segments.journey = journeys.journey
 ),
 
 final as (
@@ -31,6 +39,13 @@ final as (
         journey_milestones.journey,
         journey_milestones.step_order,
         journey_milestones.milestone,
+        -- the name steps show: the first milestone is `start` when the account never reached
+        -- its start milestone and its clock started at created_at (SPEC §4.1)
+        case
+            when journey_milestones.step_order = 1 and account_milestones.start_milestone_at is null
+                then 'start'
+            else journey_milestones.milestone
+        end as milestone_label,
         account_milestones.owner,
         account_milestones.reached_at,
         -- the time the journey counts: the first milestone stands at the start of the clock

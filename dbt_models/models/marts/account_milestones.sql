@@ -17,17 +17,19 @@ final as (
         account_milestones.reached_at,
         account_milestones.days_from_start,
         account_milestones.target_days,
-        -- overdue: not reached and more days have passed since the start (until churn, else
-        -- as-of) than the target; for the value milestone this is days_onboarding > target
+        -- churned: not reached and the account churned by as-of (SPEC §4.1); overdue: not
+        -- reached, not churned, and more days have passed from the start to as-of than the
+        -- target (for the value milestone: days_onboarding > target_days)
         case
             when account_milestones.reached_at is not null then 'reached'
-            when {{ days_between('accounts.start_at',
-                                 'coalesce(accounts.churned_at, ' ~ as_of() ~ ')') }}
+            when accounts.churned_at is not null then 'churned'
+            when {{ days_between('accounts.start_at', as_of()) }}
                 > account_milestones.target_days then 'overdue'
             else 'pending'
         end as status,
         account_milestones.is_value_milestone,
-        account_milestones.is_value_before_start
+        account_milestones.is_value_before_start,
+        accounts.as_of_date
     from account_milestones
     inner join accounts
         on account_milestones.account_id = accounts.account_id

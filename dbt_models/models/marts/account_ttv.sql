@@ -78,6 +78,7 @@ measured as (
         progress.onboarding_progress,
         first_terms.first_term_arr,
         first_terms.first_term_end_date,
+        first_terms.account_id is not null as has_first_term,
         renewals.account_id is not null as has_renewal,
         -- a churn dated before the start of the clock is a data issue, never a negative span
         coalesce(accounts.churned_at < value_points.start_at, false) as has_churn_before_start,
@@ -130,11 +131,13 @@ final as (
         full_value_at,
         time_to_full_value_days,
         churned_at,
-        -- half-open bands: <30 is [0, 30), ..., >90 is 90 and more (SPEC §4); NULL when the
-        -- value date is not trusted (data_issue)
+        -- the reason of a churn not known as of the run's date is not known either; empty is NULL
+        case when churned_at is not null then nullif(trim(churn_reason), '') end as churn_reason,
+        -- half-open bands: <30 is [0, 30), ..., >90 is 90 and more (SPEC §4); `data_issue` when
+        -- the value date is not trusted, so the bands always add up to the accounts (SPEC §4.1)
         case
             when value_at is null then 'not_reached'
-            when ttv_days is null then null
+            when ttv_days is null then 'data_issue'
             when ttv_days < 30 then '<30'
             when ttv_days < 60 then '30-60'
             when ttv_days < 90 then '60-90'
@@ -157,6 +160,7 @@ final as (
             else 'unknown'
         end as renewal_outcome,
         first_term_arr,
+        has_first_term,
         nullif(concat_ws(', ',
             case when has_value_before_start then 'value_before_start' end,
             case when has_first_value_before_start and first_value_milestone <> value_milestone

@@ -1,5 +1,7 @@
-{#- One row per cohort period (month, quarter) and dimension value: how many accounts reached
-    value and how fast (SPEC §4). Duration statistics leave out accounts with a data_issue. -#}
+{#- One row per period basis, period grain, cohort period, segment (each segment and each
+    segment group) and dimension value: how many accounts reached value, how fast, and how many
+    within their target (SPEC §4, §4.1). Duration statistics leave out accounts with a
+    data_issue. -#}
 with members as (
     select * from {{ ref('int_cohort_members') }}
 ),
@@ -10,9 +12,11 @@ km_medians as (
 
 summarized as (
     select
+        period_basis,
         period_grain,
         cohort_period,
         cohort_label,
+        segment,
         dimension,
         dimension_value,
         count(*) as accounts,
@@ -28,16 +32,24 @@ summarized as (
         {{ ratio('count(case when ttv_days >= 30 and ttv_days < 60 then 1 end)', 'count(ttv_days)') }} as share_30_60,
         {{ ratio('count(case when ttv_days >= 60 and ttv_days < 90 then 1 end)', 'count(ttv_days)') }} as share_60_90,
         {{ ratio('count(case when ttv_days >= 90 then 1 end)', 'count(ttv_days)') }} as share_over_90,
-        percentile_cont(0.5) within group (order by ttfv_days) as median_ttfv_days
+        percentile_cont(0.5) within group (order by ttfv_days) as median_ttfv_days,
+        {{ ratio('count(case when is_target_window_closed and is_within_target then 1 end)',
+                 'count(case when is_target_window_closed then 1 end)') }} as share_within_target,
+        {{ ratio('count(case when is_best_in_class_window_closed and is_within_best_in_class then 1 end)',
+                 'count(case when is_best_in_class_window_closed then 1 end)') }}
+            as share_within_best_in_class
     from members
-    group by period_grain, cohort_period, cohort_label, dimension, dimension_value
+    group by period_basis, period_grain, cohort_period, cohort_label, segment, dimension,
+        dimension_value
 ),
 
 final as (
     select
+        summarized.period_basis,
         summarized.period_grain,
         summarized.cohort_period,
         summarized.cohort_label,
+        summarized.segment,
         summarized.dimension,
         summarized.dimension_value,
         summarized.accounts,
@@ -54,14 +66,20 @@ final as (
         summarized.share_30_60,
         summarized.share_60_90,
         summarized.share_over_90,
-        summarized.median_ttfv_days
+        summarized.median_ttfv_days,
+        summarized.share_within_target,
+        summarized.share_within_best_in_class,
+        {{ as_of_date() }} as as_of_date
     from summarized
+    -- cohort_label, never NULL, stands for cohort_period (NULL in the all_time rows)
     left join km_medians
-        on summarized.period_grain = km_medians.period_grain
-        and summarized.cohort_period = km_medians.cohort_period
+        on summarized.period_basis = km_medians.period_basis
+        and summarized.period_grain = km_medians.period_grain
+        and summarized.cohort_label = km_medians.cohort_label
+        and summarized.segment = km_medians.segment
         and summarized.dimension = km_medians.dimension
         and summarized.dimension_value = km_medians.dimension_value
 )
 
 select * from final
-order by period_grain, cohort_period, dimension, dimension_value
+order by period_basis, period_grain, cohort_period, segment, dimension, dimension_value

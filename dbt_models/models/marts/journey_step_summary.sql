@@ -1,40 +1,54 @@
-{#- One row per journey, step and segment, plus the `All` segment: how long each step takes and
-    which step is the bottleneck (SPEC §4). Quantiles are continuous (linear interpolation). -#}
+{#- One row per journey, step and segment, for each segment and each segment group (SPEC §4,
+    §4.1): how long each step takes and which step is the bottleneck. A step counts only the
+    accounts that follow its journey (journey_steps holds nothing else). Quantiles are continuous
+    (linear interpolation). -#}
 with steps as (
     select * from {{ ref('journey_steps') }}
 ),
 
 accounts as (
-    select * from {{ ref('account_ttv') }}
+    select * from {{ ref('int_accounts_resolved') }}
 ),
 
-by_segment as (
-    select steps.*, accounts.segment
+account_segments as (
+    select * from {{ ref('int_account_segments') }}
+),
+
+-- the first step is labelled by the segment's start milestone, also for an account whose clock
+-- started at created_at (its own row reads `start -> ...`): one label per step and segment, as
+-- a group's segments share their start milestone
+labelled as (
+    select
+        steps.*,
+        case
+            when steps.step_order = 1 then concat(accounts.start_milestone, ' -> ', steps.milestone)
+            else steps.step
+        end as summary_step
     from steps
     inner join accounts
         on steps.account_id = accounts.account_id
-    union all
-    select steps.*, 'All' as segment
-    from steps
 ),
 
 summarized as (
     select
-        journey,
-        step,
-        step_order,
-        owner,
-        segment,
-        count(duration_days) as accounts_completed,
-        avg(duration_days) as avg_days,
-        percentile_cont(0.5) within group (order by duration_days) as median_days,
-        percentile_cont(0.25) within group (order by duration_days) as p25_days,
-        percentile_cont(0.75) within group (order by duration_days) as p75_days,
-        min(duration_days) as min_days,
-        max(duration_days) as max_days,
-        count(case when in_parallel then 1 end) as accounts_in_parallel
-    from by_segment
-    group by journey, step, step_order, owner, segment
+        labelled.journey,
+        labelled.summary_step as step,
+        labelled.step_order,
+        labelled.owner,
+        account_segments.segment,
+        count(labelled.duration_days) as accounts_completed,
+        avg(labelled.duration_days) as avg_days,
+        percentile_cont(0.5) within group (order by labelled.duration_days) as median_days,
+        percentile_cont(0.25) within group (order by labelled.duration_days) as p25_days,
+        percentile_cont(0.75) within group (order by labelled.duration_days) as p75_days,
+        min(labelled.duration_days) as min_days,
+        max(labelled.duration_days) as max_days,
+        count(case when labelled.in_parallel then 1 end) as accounts_in_parallel
+    from labelled
+    inner join account_segments
+        on labelled.account_id = account_segments.account_id
+    group by labelled.journey, labelled.summary_step, labelled.step_order, labelled.owner,
+        account_segments.segment
 ),
 
 final as (
@@ -43,7 +57,8 @@ final as (
         {{ ratio('median_days', 'sum(median_days) over (partition by journey, segment)') }}
             as share_of_journey,
         coalesce(median_days = max(median_days) over (partition by journey, segment), false)
-            as is_bottleneck
+            as is_bottleneck,
+        {{ as_of_date() }} as as_of_date
     from summarized
 )
 

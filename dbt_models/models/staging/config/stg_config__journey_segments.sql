@@ -1,0 +1,9 @@
+with source as (
+    select * from {{ source('config', 'journey_segments') }}
+),
+
+final as (
+    select * from source
+)
+
+select * from final

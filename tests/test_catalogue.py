@@ -1,0 +1,95 @@
+"""The catalogue's segment groups and journeys per segment (SPEC §4.1), parsed and validated."""
+
+import copy
+
+import duckdb
+import pytest
+import yaml
+
+from dagster_project import paths
+from dagster_project.lib.catalogue import CatalogueError, parse_catalogue, write_catalogue
+
+
+@pytest.fixture
+def doc() -> dict:
+    return yaml.safe_load(paths.catalogue_file().read_text())
+
+
+def test_default_groups_and_journeys(doc):
+    cat = parse_catalogue(doc)
+    assert cat.segment_groups == [
+        {"segment_group": "sales_led", "segment": s} for s in ("Enterprise", "Mid-Market", "SMB")
+    ]
+    followers = {}
+    for row in cat.journey_segments:
+        followers.setdefault(row["journey"], []).append(row["segment"])
+    assert followers == {
+        "implementation": ["Enterprise", "Mid-Market", "SMB"],
+        "adoption": ["Enterprise", "Mid-Market", "SMB"],
+        "product_led": ["PLG"],
+    }
+    product_led = [r["milestone"] for r in cat.journeys if r["journey"] == "product_led"]
+    assert product_led == ["signed_up", "first_login", "first_meaningful_action", "first_value",
+                           "regular_usage"]
+
+
+def test_a_group_of_segments_on_different_clocks_is_refused(doc):
+    doc["segment_groups"]["everyone"] = ["SMB", "PLG"]
+    with pytest.raises(CatalogueError) as err:
+        parse_catalogue(doc)
+    message = str(err.value)
+    assert "segment group 'everyone'" in message
+    assert "SMB contract_signed -> value_achieved" in message
+    assert "PLG signed_up -> first_value" in message
+
+
+def test_a_group_of_segments_sharing_a_clock_is_accepted(doc):
+    # PLG-like segments on the same clock may be pooled
+    doc["segments"]["Startup"] = {"start_milestone": "signed_up", "value_milestone": "first_value"}
+    doc["segment_groups"]["self_serve"] = ["PLG", "Startup"]
+    groups = parse_catalogue(doc).segment_groups
+    assert {"segment_group": "self_serve", "segment": "Startup"} in groups
+
+
+def test_a_journey_listing_an_unknown_segment_is_refused(doc):
+    doc["journeys"]["product_led"]["segments"] = ["PLG", "Freemium"]
+    with pytest.raises(CatalogueError, match=r"journey 'product_led' lists segments the catalogue "
+                                             r"does not have: \['Freemium'\]"):
+        parse_catalogue(doc)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: d["segment_groups"].update(SMB=["Enterprise"]),
+     "segment group 'SMB' has the name of a segment"),
+    (lambda d: d["segment_groups"].update(big=["Enterprise", "Large"]),
+     r"segment group 'big' lists unknown segments: \['Large'\]"),
+    (lambda d: d["segment_groups"].update(empty=[]),
+     "segment group 'empty' needs a non-empty list of segments"),
+    (lambda d: d["journeys"]["adoption"].update(segments=[]),
+     "journey 'adoption': `segments` must be a non-empty list"),
+])
+def test_other_mistakes_name_the_entry(doc, change, message):
+    change(doc)
+    with pytest.raises(CatalogueError, match=message):
+        parse_catalogue(doc)
+
+
+def test_a_journey_without_segments_is_followed_by_every_segment(doc):
+    del doc["journeys"]["adoption"]["segments"]
+    del doc["segment_groups"]
+    cat = parse_catalogue(doc)
+    assert [r["segment"] for r in cat.journey_segments if r["journey"] == "adoption"] == [
+        "Enterprise", "Mid-Market", "SMB", "PLG", "*"]
+    assert cat.segment_groups == []
+
+
+def test_the_tables_are_written_with_their_descriptions(doc):
+    con = duckdb.connect()
+    write_catalogue(con, parse_catalogue(copy.deepcopy(doc)))
+    got = dict(con.execute(
+        "select table_name, comment from duckdb_tables() where schema_name = 'config'").fetchall())
+    assert set(got) >= {"journey_segments", "segment_groups"}
+    assert all(got.values())
+    assert con.execute("select count(*) from duckdb_columns() where schema_name = 'config'"
+                       " and comment is null").fetchone() == (0,)
+    assert con.execute("select count(*) from config.segment_groups").fetchone() == (3,)
