@@ -65,9 +65,13 @@ def _landing_asset(table: landing.LandingTable, deps: list[dg.AssetKey]) -> dg.A
                 f"{', '.join(f'{k}: {v}' for k, v in result.reasons.items())}; "
                 "see quarantine.rejected_rows"
             )
+        for file, reason in result.rejected:
+            context.log.warning(f"{table.name}: {file} rejected as a whole: {reason}")
         return dg.MaterializeResult(
             metadata={
                 "files": result.files,
+                "files_rejected": len(result.rejected),
+                "rejected_files": dg.MetadataValue.json(dict(result.rejected)),
                 "files_read": result.files_read,
                 "rows_landed": result.rows_landed,
                 "rows_loaded": result.rows_loaded,

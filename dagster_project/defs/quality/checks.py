@@ -1,4 +1,6 @@
-"""Great Expectations suites (expectations/*.json) as blocking Dagster asset checks.
+"""Great Expectations suites (expectations/*.json) as blocking Dagster asset checks, and the
+checks GX cannot express: volumes and reached milestones against the previously published
+warehouse, the catalogue's events against the loaded ones, freshness against as-of.
 
 Each check validates one table of the run's working file with GX Core, as SQL inside DuckDB. A
 failed expectation of severity "error" fails the check with severity ERROR: being blocking, it
@@ -10,11 +12,12 @@ they load, before any model reads them; marts after dbt built them, before publi
 from dataclasses import dataclass
 
 import dagster as dg
+import duckdb
 from dagster_dbt import get_asset_key_for_model
 
 from dagster_project import paths
 from dagster_project.defs.transform.assets import ttv_dbt_models
-from dagster_project.lib import quality
+from dagster_project.lib import catalogue, quality
 
 # DuckDB's working memory for one check; beyond it, it spills to disk. Uniqueness over a column
 # of tens of millions of values is what needs it, and 1GB keeps the checks beside a running
@@ -120,3 +123,84 @@ def _gx_check(guarded: Guarded) -> dg.AssetChecksDefinition:
 
 
 gx_checks = [_gx_check(guarded) for guarded in GUARDED]
+
+
+# ---- against the previously published warehouse, the catalogue and the as-of date ----------
+
+CRM_TABLES = ("accounts", "contracts", "onboarding")
+MARTS = sorted((key for key in ttv_dbt_models.keys if key.path[0] == "marts"),
+               key=lambda key: key.to_user_string())
+
+
+def _volume_check(table: str) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=LANDING[table], name=quality.VOLUME_SUITE, blocking=True,
+        description=(f"raw.{table} against the published warehouse: more than TTV_MAX_SHRINK "
+                     "(default 50%) fewer rows, or none, fails unless TTV_ACCEPT_VOLUME_CHANGE "
+                     "names it."),
+    )
+    def _check() -> dg.AssetCheckResult:
+        (outcome,) = quality.compare_volume(
+            paths.working_warehouse_path(), paths.warehouse_path(), [("raw", table)],
+            max_shrink=paths.max_shrink(), accepted=paths.accepted_volume_changes())
+        return check_result(outcome)
+
+    return _check
+
+
+@dg.multi_asset_check(
+    specs=[dg.AssetCheckSpec(quality.VOLUME_SUITE, asset=key, blocking=True,
+                             description="rows against the published warehouse (see crm volume)")
+           for key in MARTS],
+    name="marts_volume",
+)
+def marts_volume(context: dg.AssetCheckExecutionContext):
+    """Every mart against the published warehouse: a mart that lost more than TTV_MAX_SHRINK of
+    its rows, or all of them, fails unless TTV_ACCEPT_VOLUME_CHANGE names it."""
+    outcomes = quality.compare_volume(
+        paths.working_warehouse_path(), paths.warehouse_path(),
+        [("marts", key.path[-1]) for key in MARTS],
+        max_shrink=paths.max_shrink(), accepted=paths.accepted_volume_changes())
+    for key, outcome in zip(MARTS, outcomes):
+        result = check_result(outcome)
+        yield dg.AssetCheckResult(asset_key=key, check_name=quality.VOLUME_SUITE,
+                                  passed=result.passed, severity=result.severity,
+                                  description=result.description, metadata=result.metadata)
+
+
+@dg.asset_check(
+    asset=_mart("account_milestones"), name=quality.REACHED_SUITE, blocking=True,
+    additional_deps=[MILESTONES],
+    description="No milestone that accounts reached in the published warehouse is reached by none.",
+)
+def milestones_reached() -> dg.AssetCheckResult:
+    return check_result(quality.compare_reached(
+        paths.working_warehouse_path(), paths.warehouse_path(), "marts", "account_milestones"))
+
+
+@dg.asset_check(
+    asset=LANDING["events"], name="catalogue_events", blocking=True,
+    additional_deps=[MILESTONES, dg.AssetKey(["config", "milestone_events"])],
+    description=("Every event the catalogue names occurs in the loaded events (a typo would "
+                 "leave its milestone reached by no account); suggests the nearest names."),
+)
+def catalogue_events() -> dg.AssetCheckResult:
+    with duckdb.connect(str(paths.working_warehouse_path()), read_only=True) as con:
+        unknown = catalogue.events_not_in_data(con)
+    return check_result(quality.unknown_events_outcome(unknown))
+
+
+@dg.asset_check(
+    asset=LANDING["events"], name=quality.FRESHNESS_SUITE,
+    additional_deps=[LANDING[t] for t in CRM_TABLES],
+    description=("The newest event or CRM fact of each source is at most TTV_FRESHNESS_DAYS "
+                 "(default 3) days before as-of; a warning otherwise."),
+)
+def freshness(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+    as_of = paths.as_of_date(context.run.tags.get("ttv/as_of") if context.run else None)
+    return check_result(quality.check_freshness(paths.working_warehouse_path(), as_of,
+                                                paths.freshness_days()))
+
+
+audit_checks = [*(_volume_check(t) for t in CRM_TABLES), marts_volume, milestones_reached,
+                catalogue_events, freshness]
