@@ -160,7 +160,8 @@ def marts_volume(context: dg.AssetCheckExecutionContext):
     outcomes = quality.compare_volume(
         paths.working_warehouse_path(), paths.warehouse_path(),
         [("marts", key.path[-1]) for key in MARTS],
-        max_shrink=paths.max_shrink(), accepted=paths.accepted_volume_changes())
+        max_shrink=paths.max_shrink(), accepted=paths.accepted_volume_changes(),
+        as_of=_run_as_of(context))
     for key, outcome in zip(MARTS, outcomes):
         result = check_result(outcome)
         yield dg.AssetCheckResult(asset_key=key, check_name=quality.VOLUME_SUITE,
@@ -197,9 +198,14 @@ def catalogue_events() -> dg.AssetCheckResult:
                  "(default 3) days before as-of; a warning otherwise."),
 )
 def freshness(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-    as_of = paths.as_of_date(context.run.tags.get("ttv/as_of") if context.run else None)
-    return check_result(quality.check_freshness(paths.working_warehouse_path(), as_of,
-                                                paths.freshness_days()))
+    return check_result(quality.check_freshness(paths.working_warehouse_path(),
+                                                _run_as_of(context), paths.freshness_days()))
+
+
+def _run_as_of(context):
+    """The run's as-of date: its `ttv/as_of` tag (the schedule and `make run` set it), else
+    TTV_AS_OF, else today."""
+    return paths.as_of_date(context.run.tags.get("ttv/as_of") if context.run else None)
 
 
 audit_checks = [*(_volume_check(t) for t in CRM_TABLES), marts_volume, milestones_reached,
