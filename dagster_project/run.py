@@ -245,6 +245,11 @@ def main() -> int:
             print(f"full log (Dagster, dbt, stack traces): {log_path}")
             print("---- details")
         print("\n".join(outcome.lines))
+        warned = [f"{c.asset_key.to_user_string()}:{c.check_name}" for c in outcome.checks
+                  if not c.passed and c.severity == dg.AssetCheckSeverity.WARN]
+        if outcome.success and warned:
+            print(f"published with {len(warned)} warning{'' if len(warned) == 1 else 's'} "
+                  f"(see above): {', '.join(warned)}")
         if outcome.success:
             print(f"done: warehouse {paths.warehouse_path()} as of {outcome.as_of} "
                   f"(log: {log_path})")

@@ -634,10 +634,11 @@ def compare_volume(working: Path, published: Path, tables: list[tuple[str, str]]
     return outcomes
 
 
-def compare_reached(working: Path, published: Path, schema: str, table: str) -> SuiteOutcome:
+def compare_reached(working: Path, published: Path, schema: str, table: str,
+                    accepted: set[str] = frozenset()) -> SuiteOutcome:
     """Milestones that some account reached in the published warehouse and none reaches now
     (a `milestone` column and a `reached_at` column): a renamed event or CRM field, an export
-    that lost a column. Severity error."""
+    that lost a column. Severity error, unless `accepted` names the table (a warning then)."""
     query = (f"select milestone, count(reached_at) from {_quote(schema)}.{_quote(table)} "
              "group by milestone")
     with duckdb.connect(str(working), read_only=True) as con:
@@ -652,13 +653,16 @@ def compare_reached(working: Path, published: Path, schema: str, table: str) -> 
             before.close()
     lost = sorted(m for m, n in previous.items() if n and not now.get(m))
     name = f"{schema}.{table}"
+    severity = WARN if lost and is_accepted(name, accepted) else ERROR
     message = (f"{name}: {len(lost)} milestone{'' if len(lost) == 1 else 's'} reached by no "
                "account, reached before: " + ", ".join(
                    f"{m} (published: {previous[m]} accounts)" for m in lost)
-               + "; check the catalogue (config/ttv.yml) and the exports"
+               + ("; accepted by TTV_ACCEPT_VOLUME_CHANGE" if severity == WARN else
+                  "; check the catalogue (config/ttv.yml) and the exports, or accept with "
+                  f"TTV_ACCEPT_VOLUME_CHANGE={name}")
                if lost else f"{name}: every milestone reached before is still reached")
     return SuiteOutcome(REACHED_SUITE, name, sum(now.values()), [ExpectationOutcome(
-        expectation="milestones_still_reached", column="milestone", severity=ERROR,
+        expectation="milestones_still_reached", column="milestone", severity=severity,
         success=not lost, unexpected_count=len(lost), examples=lost, message=message,
         why="a milestone that every account loses at once is a renamed event or field, not "
             "customer behaviour (issue 9)")])

@@ -191,9 +191,9 @@ def preflight(landing: Path, warehouse: Path) -> list[str]:
     existing = next((p for p in (folder, *folder.parents) if p.exists()), None)
     build = paths.build_dir(warehouse)
     for target in (folder, build):
-        if target.exists() and not os.access(target, os.W_OK | os.X_OK):
+        if target.is_dir() and not os.access(target, os.W_OK | os.X_OK):
             problems.append(f"warehouse folder {target} is not writable by this user")
-    if existing is not None and not folder.exists():
+    if existing is not None and not folder.is_dir():
         if not existing.is_dir():
             problems.append(f"warehouse folder {folder} cannot be created: {existing} is a file")
         elif not os.access(existing, os.W_OK | os.X_OK):

@@ -176,7 +176,8 @@ def marts_volume(context: dg.AssetCheckExecutionContext):
 )
 def milestones_reached() -> dg.AssetCheckResult:
     return check_result(quality.compare_reached(
-        paths.working_warehouse_path(), paths.warehouse_path(), "marts", "account_milestones"))
+        paths.working_warehouse_path(), paths.warehouse_path(), "marts", "account_milestones",
+        paths.accepted_volume_changes()))
 
 
 @dg.asset_check(
