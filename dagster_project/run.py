@@ -191,14 +191,18 @@ def _output_to(log_path):
     sys.stdout.flush()
     sys.stderr.flush()
     saved = os.dup(1), os.dup(2)
-    with open(log_path, "ab") as log:
+    streams = sys.stdout, sys.stderr
+    with open(log_path, "a", buffering=1) as log:
+        # the file descriptors for dbt and C libraries, sys.stdout/err for Python's loggers
+        # (which may not write to the descriptors, under pytest for one)
         os.dup2(log.fileno(), 1)
         os.dup2(log.fileno(), 2)
+        sys.stdout = sys.stderr = log
         try:
             yield
         finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
+            log.flush()
+            sys.stdout, sys.stderr = streams
             os.dup2(saved[0], 1)
             os.dup2(saved[1], 2)
             os.close(saved[0])

@@ -342,8 +342,10 @@ def test_a_truncated_export_a_bad_file_and_a_typo_are_refused_then_accepted(
     shutil.copytree(SMALL_LANDING, zone)
     contracts = zone / "crm" / "contracts.csv"
     contracts.write_text(contracts.read_text().splitlines()[0] + "\n")  # the header only
-    (zone / "product" / "events" / "late.jsonl.gz").write_bytes(
-        gzip.compress(b'{"event_id": "X1"}\n' * 2000, mtime=0)[:200])  # cut short
+    packed = gzip.compress(b"".join(
+        b'{"event_id": "X%d", "account_id": "A01", "event_name": "login", '
+        b'"occurred_at": "2026-05-30T10:00:00Z"}\n' % i for i in range(3000)), mtime=0)
+    (zone / "product" / "events" / "late.jsonl.gz").write_bytes(packed[: len(packed) // 2])
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     for name, value in (("TTV_LANDING_DIR", zone), ("TTV_WAREHOUSE", published),
                         ("TTV_AS_OF", SMALL_AS_OF), ("TTV_CATALOGUE", typo_catalogue(tmp_path))):
