@@ -132,41 +132,26 @@ MARTS = sorted((key for key in ttv_dbt_models.keys if key.path[0] == "marts"),
                key=lambda key: key.to_user_string())
 
 
-def _volume_check(table: str) -> dg.AssetChecksDefinition:
+def _volume_check(asset: dg.AssetKey, schema: str, table: str) -> dg.AssetChecksDefinition:
     @dg.asset_check(
-        asset=LANDING[table], name=quality.VOLUME_SUITE, blocking=True,
-        description=(f"raw.{table} against the published warehouse: more than TTV_MAX_SHRINK "
-                     "(default 50%) fewer rows, or none, fails unless TTV_ACCEPT_VOLUME_CHANGE "
-                     "names it."),
+        asset=asset, name=quality.VOLUME_SUITE, blocking=True,
+        description=(f"{schema}.{table} against the published warehouse: more than "
+                     "TTV_MAX_SHRINK (default 50%) fewer rows, or none, fails unless "
+                     "TTV_ACCEPT_VOLUME_CHANGE names it."),
     )
-    def _check() -> dg.AssetCheckResult:
+    def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
         (outcome,) = quality.compare_volume(
-            paths.working_warehouse_path(), paths.warehouse_path(), [("raw", table)],
-            max_shrink=paths.max_shrink(), accepted=paths.accepted_volume_changes())
+            paths.working_warehouse_path(), paths.warehouse_path(), [(schema, table)],
+            max_shrink=paths.max_shrink(), accepted=paths.accepted_volume_changes(),
+            as_of=_run_as_of(context))
         return check_result(outcome)
 
     return _check
 
 
-@dg.multi_asset_check(
-    specs=[dg.AssetCheckSpec(quality.VOLUME_SUITE, asset=key, blocking=True,
-                             description="rows against the published warehouse (see crm volume)")
-           for key in MARTS],
-    name="marts_volume",
-)
-def marts_volume(context: dg.AssetCheckExecutionContext):
-    """Every mart against the published warehouse: a mart that lost more than TTV_MAX_SHRINK of
-    its rows, or all of them, fails unless TTV_ACCEPT_VOLUME_CHANGE names it."""
-    outcomes = quality.compare_volume(
-        paths.working_warehouse_path(), paths.warehouse_path(),
-        [("marts", key.path[-1]) for key in MARTS],
-        max_shrink=paths.max_shrink(), accepted=paths.accepted_volume_changes(),
-        as_of=_run_as_of(context))
-    for key, outcome in zip(MARTS, outcomes):
-        result = check_result(outcome)
-        yield dg.AssetCheckResult(asset_key=key, check_name=quality.VOLUME_SUITE,
-                                  passed=result.passed, severity=result.severity,
-                                  description=result.description, metadata=result.metadata)
+# one check per loaded CRM table and per mart (every dbt model in schema marts)
+volume_checks = ([_volume_check(LANDING[t], "raw", t) for t in CRM_TABLES]
+                 + [_volume_check(key, "marts", key.path[-1]) for key in MARTS])
 
 
 @dg.asset_check(
@@ -209,5 +194,4 @@ def _run_as_of(context):
     return paths.as_of_date(context.run.tags.get("ttv/as_of") if context.run else None)
 
 
-audit_checks = [*(_volume_check(t) for t in CRM_TABLES), marts_volume, milestones_reached,
-                catalogue_events, freshness]
+audit_checks = [*volume_checks, milestones_reached, catalogue_events, freshness]
