@@ -150,13 +150,13 @@ def test_each_kind_of_unreadable_file_is_rejected_and_the_others_load(zone, tmp_
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
         result = load_events(con, zone)
         assert rejected(con) == [
-            ("product/events/corrupt.parquet", "not a readable Parquet file: Footer length "
-             "error in file 'product/events/corrupt.parquet'", None),
+            ("product/events/corrupt.parquet", ("not a readable Parquet file: Footer length "
+             "error in file 'product/events/corrupt.parquet'"), None),
             ("product/events/empty.csv", "empty file (0 bytes)", None),
-            ("product/events/latin1.csv", "not valid UTF-8 text; set the source's `encoding` "
-             "(latin-1 or cp1252) in config/sources.yml", 2),
-            ("product/events/long_line.csv", "a line is longer than max_line_size (2097152 "
-             "bytes; raise it for the source in config/sources.yml)", 10),
+            ("product/events/latin1.csv", ("not valid UTF-8 text; set the source's `encoding` "
+             "(latin-1 or cp1252) in config/sources.yml"), 2),
+            ("product/events/long_line.csv", ("a line is longer than max_line_size (2097152 "
+             "bytes; raise it for the source in config/sources.yml)"), 10),
             ("product/events/truncated.jsonl.gz",
              "Unexpected end of GZIP stream: product/events/truncated.jsonl.gz", None),
         ]

@@ -22,9 +22,9 @@ tried again on every run, so a corrected file or a registry fix (`encoding`) loa
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import datetime as dt
-import codecs
 import gzip
 import hashlib
 import re
@@ -317,7 +317,7 @@ def _open(con, path: Path, fmt: str, source: Source) -> _Reader:
         # a record's physical line: the header is line 1, and quoted values may span lines. The
         # running count of those newlines needs a sort, so it is paid only by files that have one.
         # The same scan fills DuckDB's rejects (ragged rows), which also move lines.
-        spans = con.execute(f"select bool_or(" + " or ".join(
+        spans = con.execute("select bool_or(" + " or ".join(
             f"contains({_ident(c)}, chr(10))" for c in present) + f") from {reader}").fetchall()[0][0]
         rejected = _rejected_lines(con)
         if spans:

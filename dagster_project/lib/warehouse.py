@@ -13,6 +13,7 @@ import json
 import os
 import time
 from pathlib import Path
+from typing import Self
 
 import duckdb
 
@@ -106,12 +107,12 @@ class RunLock:
         self.handle = None
         self.stale: dict | None = None  # the content of a lock its run left behind
 
-    def acquire(self) -> "RunLock":
+    def acquire(self) -> Self:
         import fcntl
         import socket
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(self.path, "a+")
+        handle = open(self.path, "a+")  # noqa: SIM115 - held open for the whole run
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -143,7 +144,7 @@ class RunLock:
         self.handle.close()
         self.handle = None
 
-    def __enter__(self) -> "RunLock":
+    def __enter__(self) -> Self:
         return self.acquire()
 
     def __exit__(self, *exc) -> None:
