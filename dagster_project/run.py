@@ -27,19 +27,35 @@ EXIT_OK, EXIT_FAILED, EXIT_SETTINGS, EXIT_BUSY, EXIT_CANNOT_START = 0, 1, 2, 3, 
 KEEP_LOGS = 20
 # What to do about a failed check, by check name (the first that the name starts with).
 ADVICE = (
-    ("volume", ("if the smaller table is right, accept it for one run with "
-               "TTV_ACCEPT_VOLUME_CHANGE=<table> (README, Volume checks); else fix the export")),
-    ("milestones_reached", ("a milestone every account lost: look for a renamed event or CRM "
-                           "field in config/ttv.yml and in the exports")),
-    ("catalogue_events", ("correct the event name in config/ttv.yml (the nearest loaded names "
-                         "are suggested), or load the events it needs")),
-    ("gx_raw_landed_files", ("the per-file accounting does not add up: keep the working file "
-                            "and report it; deleting <warehouse>.build/ rebuilds from the exports")),
-    ("gx_raw_", ("fix the rows named above in the export (or the source's mapping in "
-                "config/sources.yml) and run again")),
-    ("gx_", ("a mart broke a rule: the rows named above say where; check the exports and "
-            "config/ttv.yml")),
-    ("", "a model's dbt test failed on the rows named above; check the exports and config/ttv.yml"),
+    ("volume", (
+        "if the smaller table is right, accept it for one run with "
+        "TTV_ACCEPT_VOLUME_CHANGE=<table> (README, accepting a change on purpose); else fix "
+        "the export"
+    )),
+    ("milestones_reached", (
+        "a milestone every account lost: look for a renamed event or CRM field in "
+        "config/ttv.yml and in the exports"
+    )),
+    ("catalogue_events", (
+        "correct the event name in config/ttv.yml (the nearest loaded names are suggested), "
+        "or load the events it needs"
+    )),
+    ("gx_raw_landed_files", (
+        "the per-file accounting does not add up: keep the working file and report it; "
+        "deleting <warehouse>.build/ rebuilds from the exports"
+    )),
+    ("gx_raw_", (
+        "fix the rows named above in the export (or the source's mapping in "
+        "config/sources.yml) and run again"
+    )),
+    ("gx_", (
+        "a mart broke a rule: the rows named above say where; check the exports and "
+        "config/ttv.yml"
+    )),
+    ("", (
+        "a model's dbt test failed on the rows named above; check the exports and "
+        "config/ttv.yml"
+    )),
 )
 
 
