@@ -284,6 +284,29 @@ def test_a_live_process_named_in_the_lock_still_counts(tmp_path):
         sleeper.wait()
 
 
+def test_a_step_will_not_write_while_another_process_runs(tmp_path, monkeypatch):
+    """A run from the Dagster UI or the schedule takes the lock in its first writing step, so it
+    and `make run` exclude each other too."""
+    monkeypatch.setenv("TTV_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
+    lock_path = paths.run_lock_path()
+    hold = ("import sys, time; from pathlib import Path; "
+            "from dagster_project.lib.warehouse import RunLock; "
+            "held = RunLock(Path(sys.argv[1])).acquire(); print('held', flush=True); "
+            "time.sleep(60)")
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(lock_path)], cwd=PROJECT,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "held\n"
+        with pytest.raises(warehouse.RunInProgress, match=f"pid {holder.pid} on "):
+            warehouse.connect_for_write()
+        assert sorted(p.name for p in lock_path.parent.iterdir()) == ["run.lock"]
+    finally:
+        holder.kill()
+        holder.wait()
+    with warehouse.connect_for_write() as con:  # the holder died: the lock is free
+        assert con.execute("select 1").fetchone() == (1,)
+
+
 def test_preflight_names_what_stops_a_run(tmp_path):
     landing = tmp_path / "landing"
     landing.mkdir()

@@ -32,6 +32,7 @@ def connect_for_write() -> duckdb.DuckDBPyConnection:
     complete build that was checked, until dbt has built it again.
     """
     global _write_connections
+    hold_run_lock()  # before anything is touched: another run may be writing
     path = paths.working_warehouse_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     clear_built()
@@ -117,7 +118,10 @@ class RunLock:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.close()
-            raise RunInProgress(self._describe(read_lock(self.path))) from None
+            holder = read_lock(self.path)
+            if holder and holder.get("pid") == os.getpid() and holder.get("host") == socket.gethostname():
+                return self  # this process holds it already (`make run`, then its steps)
+            raise RunInProgress(self._describe(holder)) from None
         holder = read_lock(self.path)
         if holder and holder.get("pid") != os.getpid():
             if holder.get("host") == socket.gethostname() and _alive(holder.get("pid")):
@@ -155,6 +159,19 @@ class RunLock:
             return f"another run holds {self.path}"
         return (f"another run is in progress: pid {holder.get('pid')} on "
                 f"{holder.get('host')} since {holder.get('started_at')} (lock {self.path})")
+
+
+_held: dict[Path, RunLock] = {}
+
+
+def hold_run_lock() -> None:
+    """Take the warehouse's run lock for the rest of this process, once: every step that writes
+    calls it, so a run started from the Dagster UI or schedule and a `make run` exclude each
+    other too. A run's process ends with the run (Dagster launches one per run), and the kernel
+    then drops the lock. Raises RunInProgress when another process holds it."""
+    path = paths.run_lock_path()
+    if path not in _held:
+        _held[path] = RunLock(path).acquire()
 
 
 def read_lock(path: Path) -> dict | None:
