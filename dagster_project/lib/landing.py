@@ -306,9 +306,12 @@ def _physical_line(record: str, rejected: str | None, header: bool = True) -> st
             f"where line - rank <= {record} + {first - 2})")
 
 
-def _open(con, path: Path, fmt: str, source: Source) -> _Reader:
+def _open(con, path: Path, fmt: str, source: Source, rescan: bool = False) -> _Reader:
+    """The file as a relation. `rescan`: read again, with the rejects the first full scan of
+    the same file left (JSON lines are scanned once, so their rejects are known only after)."""
     fp = _q(str(path))
-    _clear_rejects(con)
+    if not rescan:
+        _clear_rejects(con)
     if fmt == "csv":
         reader = (f"read_csv({fp}, all_varchar = true, header = true, auto_detect = true, "
                   f"{_text_options(source)})")
@@ -343,9 +346,8 @@ def _open(con, path: Path, fmt: str, source: Source) -> _Reader:
         first = con.execute(f"select _raw from {reader} where json_valid(_raw) "
                             "and json_type(_raw) = 'OBJECT' limit 1").fetchone()
         keys = set(con.execute("select json_keys(?::json)", [first[0]]).fetchone()[0]) if first else set()
-        # fills the rejects; fetchall, as DuckDB writes them once the result is consumed
-        con.execute(f"select count(*) from {reader}").fetchall()
-        rejected = _rejected_lines(con)
+        # the rejects of a first scan, when this is a rescan (see _read_files)
+        rejected = _rejected_lines(con) if rescan else None
         relation = f"""(
             select _raw, {_physical_line('_record', rejected, header=False)} as _line,
                    case when json_valid(_raw) then json_type(_raw) = 'OBJECT' else false end as _raw_ok
@@ -390,11 +392,11 @@ def _value_sql(reader: _Reader, spec: FieldSpec, kind: str) -> str | None:
 
 
 def _file_sql(con, source: Source, table: LandingTable, path: Path, rel: str,
-              display: str, known_accounts: bool) -> str:
+              display: str, known_accounts: bool, rescan: bool = False) -> str:
     """SELECT of one file: canonical typed columns, meta columns, `_reason`/`_column`,
     `_filtered`. Raises SchemaMismatch when mapped fields are missing."""
     fmt = file_format(source, path)
-    reader = _open(con, path, fmt, source)
+    reader = _open(con, path, fmt, source, rescan)
     texts: dict[str, str] = {}
     missing = []
     for column, kind in table.columns.items():
@@ -603,6 +605,14 @@ def _read_files(con, landing_dir: Path, table: LandingTable, files: list[_Landed
                         sql = _file_sql(con, source, table, path, landed.rel, display,
                                         table.needs_known_account)
                         con.execute(f"insert into _file_rows by name {sql}")
+                        # JSON lines are scanned once: lines the reader rejected (too long,
+                        # not UTF-8) are known only now, and move the lines after them. Rare:
+                        # read the file again knowing them, rather than every file twice.
+                        if fmt == "jsonl" and _rejected_lines(con):
+                            con.execute("delete from _file_rows where _file = ?", [display])
+                            sql = _file_sql(con, source, table, path, landed.rel, display,
+                                            table.needs_known_account, rescan=True)
+                            con.execute(f"insert into _file_rows by name {sql}")
                     except _UNREADABLE as exc:
                         raise _unreadable(exc, path, display, fmt, source) from None
             except UnreadableFile as exc:
@@ -857,7 +867,11 @@ def load_table(con, landing_dir: Path, table: LandingTable, registry: list[Sourc
         gone = known - {(f.source.name, f.rel) for f in files}
         to_read = [f for f in files if f.state != "redelivered"] if (changed or gone) else []
     # reading writes temp tables only; a reader's error must not abort the load's transaction
-    _read_files(con, landing_dir, table, to_read)
+    try:
+        _read_files(con, landing_dir, table, to_read)
+    except BaseException:
+        con.execute("set TimeZone = 'UTC'")
+        raise
     con.execute("begin transaction")
     try:
         # a CRM file no longer landed: the snapshot is merged again without it
