@@ -586,8 +586,8 @@ def _read_files(con, landing_dir: Path, table: LandingTable, files: list[_Landed
         for number, landed in enumerate(files):
             into = workdir / str(number)
             into.mkdir()
-            # a file's rows reach _checked only once all of it has been read
-            con.execute("create or replace temp table _file_rows as select * from _checked where false")
+            # Rows go straight to _checked: an insert that fails adds nothing (one statement,
+            # one transaction), and a rejected zip's earlier members are deleted below.
             try:
                 if landed.size == 0:
                     raise UnreadableFile("empty file (0 bytes)")
@@ -604,28 +604,28 @@ def _read_files(con, landing_dir: Path, table: LandingTable, files: list[_Landed
                         con.execute(f"set TimeZone = {_q(source.timezone)}")
                         sql = _file_sql(con, source, table, path, landed.rel, display,
                                         table.needs_known_account)
-                        con.execute(f"insert into _file_rows by name {sql}")
+                        con.execute(f"insert into _checked by name {sql}")
                         # JSON lines are scanned once: lines the reader rejected (too long,
                         # not UTF-8) are known only now, and move the lines after them. Rare:
                         # read the file again knowing them, rather than every file twice.
                         if fmt == "jsonl" and _rejected_lines(con):
-                            con.execute("delete from _file_rows where _file = ?", [display])
+                            con.execute("delete from _checked where _source = ? and _file = ?",
+                                        [source.name, display])
                             sql = _file_sql(con, source, table, path, landed.rel, display,
                                             table.needs_known_account, rescan=True)
-                            con.execute(f"insert into _file_rows by name {sql}")
+                            con.execute(f"insert into _checked by name {sql}")
                     except _UNREADABLE as exc:
                         raise _unreadable(exc, path, display, fmt, source) from None
             except UnreadableFile as exc:
                 landed.rejected = (exc.reason, exc.line)
-                continue
             except _UNREADABLE as exc:  # the zip itself
                 landed.rejected = (_first_line(str(exc)), None)
-                continue
             finally:
                 _clear_rejects(con)
-            con.execute("insert into _checked by name select * from _file_rows")
+            if landed.rejected:
+                con.execute("delete from _checked where _source = ? and (_file = ? or _file "
+                            "like ? || '!%')", [landed.source.name, landed.rel, landed.rel])
     finally:
-        con.execute("drop table if exists _file_rows")
         shutil.rmtree(workdir, ignore_errors=True)
 
 
