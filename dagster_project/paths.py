@@ -84,3 +84,42 @@ def dagster_home(warehouse: Path | None = None) -> Path:
         return Path(os.environ["DAGSTER_HOME"]).resolve()
     warehouse = Path(warehouse).resolve() if warehouse else warehouse_path()
     return warehouse.with_name(warehouse.name + ".dagster")
+
+
+def max_shrink() -> float:
+    """The share of its rows a loaded CRM table or a mart may lose against the published
+    warehouse before the volume check blocks publication: `TTV_MAX_SHRINK`, default 0.5."""
+    text = os.environ.get("TTV_MAX_SHRINK") or "0.5"
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise ValueError(f"TTV_MAX_SHRINK must be a share between 0 and 1, got {text!r}")
+    return value
+
+
+def accepted_volume_changes() -> set[str]:
+    """Tables whose shrinking this run accepts on purpose: `TTV_ACCEPT_VOLUME_CHANGE`, names
+    separated by commas (`contracts`, `raw.contracts`, `marts.ttv_retention`) or `all`."""
+    text = os.environ.get("TTV_ACCEPT_VOLUME_CHANGE") or ""
+    return {name.strip() for name in text.split(",") if name.strip()}
+
+
+def freshness_days() -> int:
+    """How many days before as-of a source's newest fact may be before the freshness check
+    warns: `TTV_FRESHNESS_DAYS`, default 3."""
+    text = os.environ.get("TTV_FRESHNESS_DAYS") or "3"
+    if not text.strip().isdigit():
+        raise ValueError(f"TTV_FRESHNESS_DAYS must be a whole number of days, got {text!r}")
+    return int(text)
+
+
+def run_lock_path(warehouse: Path | None = None) -> Path:
+    """The lock that lets one run at a time build a warehouse: `<build dir>/run.lock`."""
+    return build_dir(warehouse) / "run.lock"
+
+
+def run_log_dir(warehouse: Path | None = None) -> Path:
+    """Where `make run` keeps each run's full log (Dagster, dbt, stack traces)."""
+    return build_dir(warehouse) / "logs"

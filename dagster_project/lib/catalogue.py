@@ -6,6 +6,7 @@ Run `python -m dagster_project.lib.catalogue [FILE]` to validate a catalogue and
 
 from __future__ import annotations
 
+import difflib
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -205,7 +206,8 @@ def _parse_milestones(items) -> tuple[list[dict], list[dict]]:
             if value not in ONBOARDING_FIELDS:
                 raise CatalogueError(
                     f"milestone {name!r}: crm_field {value!r} is not a column of "
-                    f"crm/onboarding.csv ({', '.join(ONBOARDING_FIELDS)})"
+                    f"crm/onboarding.csv{did_you_mean(value, ONBOARDING_FIELDS)} "
+                    f"({', '.join(ONBOARDING_FIELDS)})"
                 )
             row["crm_field"] = value
         elif rule == "first_event":
@@ -354,6 +356,69 @@ def write_catalogue(con, catalogue: Catalogue, schema: str = "config") -> None:
             )
 
 
+def did_you_mean(name: str, known) -> str:
+    """`; did you mean `login`?` with the nearest known names (difflib), or nothing."""
+    close = difflib.get_close_matches(str(name), sorted(set(known)), n=3, cutoff=0.6)
+    return f"; did you mean {' or '.join(f'`{c}`' for c in close)}?" if close else ""
+
+
+@dataclass(frozen=True)
+class UnknownEvent:
+    """An event the catalogue names that the loaded events never have."""
+
+    table: str  # the config table that names it: milestone_events, or another with event_name
+    name: str  # the milestone (or feature) that uses it
+    event_name: str
+    suggestion: str  # "; did you mean `login`?" or ""
+
+    @property
+    def message(self) -> str:
+        what = "milestone" if self.table == "milestone_events" else self.table.removesuffix("s")
+        return (f"{what} {self.name!r}: event {self.event_name!r} never occurs in the loaded "
+                f"events{self.suggestion}")
+
+
+def events_not_in_data(con, schema: str = "config",
+                       events: str = "raw.events") -> list[UnknownEvent]:
+    """Events named by the catalogue's tables (every `schema` table with an `event_name`
+    column, its first column naming the milestone or feature) that no loaded event has.
+    Nothing when no event is loaded at all (a CRM-only warehouse)."""
+    import duckdb
+
+    tables = [r[0] for r in con.execute(
+        "select table_name from duckdb_columns() where schema_name = ? and database_name = "
+        "current_database() and column_name = 'event_name' order by table_name",
+        [schema]).fetchall()]
+    try:
+        loaded = {r[0] for r in con.execute(
+            f"select distinct event_name from {events} where event_name is not null").fetchall()}
+    except duckdb.CatalogException:
+        return []
+    if not loaded:
+        return []
+    unknown = []
+    for table in tables:
+        first = con.execute("select column_name from duckdb_columns() where schema_name = ? "
+                            "and database_name = current_database() and table_name = ? "
+                            "order by column_index limit 1", [schema, table]).fetchone()[0]
+        for name, event in con.execute(
+                f'select distinct "{first}", event_name from {schema}."{table}" '
+                "order by all").fetchall():
+            if event not in loaded:
+                unknown.append(UnknownEvent(table, name, event, did_you_mean(event, loaded)))
+    return unknown
+
+
+def unknown_events_in(catalogue: Catalogue, working: Path) -> list[UnknownEvent]:
+    """The catalogue's events that the working file's loaded events never have."""
+    import duckdb
+
+    with duckdb.connect(":memory:") as con:
+        write_catalogue(con, catalogue)
+        con.execute(f"attach '{str(working).replace(chr(39), chr(39) * 2)}' as work (read_only)")
+        return events_not_in_data(con, events="work.raw.events")
+
+
 def main(argv: list[str]) -> int:
     from dagster_project import paths
 
@@ -363,6 +428,20 @@ def main(argv: list[str]) -> int:
     except CatalogueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    # against the data: the events loaded in the working file of the last run, when there is one
+    working = paths.working_warehouse_path()
+    if working.is_file():
+        import duckdb
+
+        try:
+            unknown = unknown_events_in(catalogue, working)
+        except duckdb.Error as exc:  # a run holds the file: the data check waits for it
+            print(f"note: events not checked against {working}: {exc}", file=sys.stderr)
+            unknown = []
+        if unknown:
+            for item in unknown:
+                print(f"error: {path}: {item.message}", file=sys.stderr)
+            return 1
     for table, rows in catalogue.tables().items():
         print(f"config.{table}: {len(rows)} rows")
         for row in rows:

@@ -11,19 +11,30 @@ content was already loaded under another name is counted as duplicates and not r
 deduplicated on `event_id` across files and sources, the first delivery kept (later copies wait
 in `raw.events_duplicates`, promoted if the first one's file is replaced). CRM tables are small
 snapshots: when one of their files changes they are merged again from all their files, a key's
-rows coming from the latest file (by name) that has it.
+rows coming from the latest file (by name) that has it; their per-file counts are recounted
+only then, so they are a function of the landed files whatever the order of the runs.
+
+A file the reader cannot read at all (corrupt, truncated, empty, not in its source's encoding,
+not splittable into records) is rejected as a whole: `raw.landed_files` records it with status
+`rejected`, the reason and the line where the reader knows it, and every other file loads. It is
+tried again on every run, so a corrected file or a registry fix (`encoding`) loads it.
 """
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import datetime as dt
+import gzip
 import hashlib
+import re
 import shutil
 import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+
+import duckdb
 
 from dagster_project.lib.sources import FieldSpec, Source
 
@@ -111,6 +122,20 @@ class SchemaMismatch(ValueError):
     """A landed file lacks fields its source maps: that source stops (SPEC §5)."""
 
 
+class UnreadableFile(ValueError):
+    """A landed file the reader cannot read as a whole: it is rejected, the others load."""
+
+    def __init__(self, reason: str, line: int | None = None):
+        super().__init__(reason)
+        self.reason, self.line = reason, line
+
+
+# What a reader raises on a file it cannot read: DuckDB's errors (corrupt Parquet, truncated
+# gzip, invalid UTF-8, a line over the maximum), a bad zip, a file that does not decode.
+_UNREADABLE = (duckdb.Error, zipfile.BadZipFile, EOFError, OSError, UnicodeDecodeError,
+               gzip.BadGzipFile)
+
+
 @dataclass(frozen=True)
 class LoadResult:
     """What one canonical table's load did, for Dagster metadata and the run's output."""
@@ -124,6 +149,7 @@ class LoadResult:
     rows_filtered: int
     rows_quarantined: int
     reasons: dict[str, int]
+    rejected: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (file, reason)
 
 
 def _q(text: str) -> str:
@@ -163,6 +189,7 @@ class _Reader:
     types: dict[str, str]
     present_json: set[str]
     raw: str  # the record as text, for the quarantine: computed only for rejected rows
+    rejected: str | None = None  # temp table of the rows the reader itself rejected
 
     def has(self, name: str) -> bool:
         """Whether the file has the field: JSON records may omit any field, so always."""
@@ -223,41 +250,109 @@ class _Reader:
         return f"json_object({pairs})::varchar"
 
 
-def _open(con, path: Path, fmt: str) -> _Reader:
+REJECTS, REJECTS_SCAN = "_rejects", "_rejects_scan"  # DuckDB's CSV rejects, per file read
+
+
+def _text_options(source: Source) -> str:
+    return (f"max_line_size = {int(source.max_line_size)}, store_rejects = true, "
+            f"rejects_table = '{REJECTS}', rejects_scan = '{REJECTS_SCAN}'")
+
+
+def _rejected_lines(con) -> str | None:
+    """The rows DuckDB's CSV reader could not split into the header's fields (ragged rows, lines
+    over max_line_size), one per physical line, as a temp table `_rejected` (line, raw,
+    reason); None when there are none. A file that is not valid UTF-8 is unreadable as a whole."""
+    try:  # DuckDB creates the rejects tables on the first scan that has a rejected row
+        found = con.execute(f"select count(*) from {REJECTS}").fetchone()[0]
+    except duckdb.CatalogException:
+        found = 0
+    if not found:
+        return None
+    bad = con.execute(f"select min(line) from {REJECTS} where error_type = 'INVALID ENCODING'"
+                      ).fetchone()[0]
+    if bad is not None:
+        raise UnreadableFile("not valid UTF-8 text; set the source's `encoding` (latin-1 or "
+                             "cp1252) in config/sources.yml", int(bad))
+    con.execute(f"""
+        create or replace temp table _rejected as
+        select line, any_value(csv_line) as raw,
+               case when bool_or(error_type = 'LINE SIZE OVER MAXIMUM')
+                    then 'line longer than max_line_size'
+                    when bool_or(error_type in ('MISSING COLUMNS', 'TOO MANY COLUMNS'))
+                    then 'ragged row: ' || min(try_cast(regexp_extract(
+                             error_message, 'Found: (\\d+)', 1) as int))
+                         || ' fields, the header has '
+                         || min(regexp_extract(error_message, 'Columns: (\\d+)', 1))
+                    else 'unreadable row: ' || min(error_type) end as reason,
+               row_number() over (order by line) as rank
+        from {REJECTS} group by line""")
+    return "_rejected"
+
+
+def _clear_rejects(con) -> None:
+    con.execute(f"drop table if exists {REJECTS}")
+    con.execute(f"drop table if exists {REJECTS_SCAN}")
+    con.execute("drop table if exists _rejected")
+
+
+def _physical_line(record: str, rejected: str | None, header: bool = True) -> str:
+    """The physical line of the `record`-th row the reader returned (a header is line 1): rows
+    the reader rejected are not returned, so each one before it moves it down a line. The i-th
+    rejected line r has r - i - 1 (r - i without a header) returned rows before it."""
+    first = 2 if header else 1
+    if not rejected:
+        return f"{first - 1} + {record}"
+    return (f"{first - 1} + {record} + (select count(*) from {rejected} "
+            f"where line - rank <= {record} + {first - 2})")
+
+
+def _open(con, path: Path, fmt: str, source: Source, rescan: bool = False) -> _Reader:
+    """The file as a relation. `rescan`: read again, with the rejects the first full scan of
+    the same file left (JSON lines are scanned once, so their rejects are known only after)."""
     fp = _q(str(path))
+    if not rescan:
+        _clear_rejects(con)
     if fmt == "csv":
-        reader = f"read_csv({fp}, all_varchar = true, header = true, auto_detect = true)"
+        reader = (f"read_csv({fp}, all_varchar = true, header = true, auto_detect = true, "
+                  f"{_text_options(source)})")
         present = [r[0] for r in con.execute(f"describe select * from {reader}").fetchall()]
         raw = "json_object(" + ", ".join(f"{_q(c)}, {_ident(c)}" for c in present) + ")::varchar"
         # a record's physical line: the header is line 1, and quoted values may span lines. The
         # running count of those newlines needs a sort, so it is paid only by files that have one.
-        spans = con.execute(f"select 1 from {reader} where " + " or ".join(
-            f"contains({_ident(c)}, chr(10))" for c in present) + " limit 1").fetchone()
+        # The same scan fills DuckDB's rejects (ragged rows), which also move lines.
+        spans = con.execute("select bool_or(" + " or ".join(
+            f"contains({_ident(c)}, chr(10))" for c in present) + f") from {reader}").fetchall()[0][0]
+        rejected = _rejected_lines(con)
         if spans:
             newlines = " + ".join(
                 f"coalesce(length({_ident(c)}) - length(replace({_ident(c)}, chr(10), '')), 0)"
                 for c in present)
-            line = ("1 + _record + coalesce(sum(_newlines) over (order by _record "
-                    "rows between unbounded preceding and 1 preceding), 0)")
+            line = (_physical_line("_record", rejected) + " + coalesce(sum(_newlines) over "
+                    "(order by _record rows between unbounded preceding and 1 preceding), 0)")
             relation = f"""(
                 select *, {line} as _line, true as _raw_ok
                 from (select r.*, row_number() over () as _record, {newlines} as _newlines
                       from {reader} as r))"""
         else:
-            relation = f"(select r.*, 1 + row_number() over () as _line, true as _raw_ok from {reader} as r)"
-        return _Reader(relation, fmt, {c.lower(): c for c in present}, {}, set(), raw)
+            relation = f"""(
+                select *, {_physical_line('_record', rejected)} as _line, true as _raw_ok
+                from (select r.*, row_number() over () as _record from {reader} as r))"""
+        return _Reader(relation, fmt, {c.lower(): c for c in present}, {}, set(), raw, rejected)
     if fmt == "jsonl":
         # lines, not records: a malformed line is quarantined with its number, the file loads
         reader = (f"read_csv({fp}, columns = {{'_raw': 'VARCHAR'}}, header = false, "
-                  "delim = chr(31), quote = '', escape = '', auto_detect = false)")
+                  f"delim = chr(31), quote = '', escape = '', auto_detect = false, "
+                  f"{_text_options(source)})")
         first = con.execute(f"select _raw from {reader} where json_valid(_raw) "
                             "and json_type(_raw) = 'OBJECT' limit 1").fetchone()
         keys = set(con.execute("select json_keys(?::json)", [first[0]]).fetchone()[0]) if first else set()
+        # the rejects of a first scan, when this is a rescan (see _read_files)
+        rejected = _rejected_lines(con) if rescan else None
         relation = f"""(
-            select _raw, row_number() over () as _line,
+            select _raw, {_physical_line('_record', rejected, header=False)} as _line,
                    case when json_valid(_raw) then json_type(_raw) = 'OBJECT' else false end as _raw_ok
-            from {reader})"""
-        return _Reader(relation, fmt, {}, {}, keys, "_raw")
+            from (select _raw, row_number() over () as _record from {reader}))"""
+        return _Reader(relation, fmt, {}, {}, keys, "_raw", rejected)
     if fmt == "parquet":
         described = con.execute(f"describe select * from read_parquet({fp})").fetchall()
         types = {r[0]: r[1] for r in described}
@@ -297,11 +392,11 @@ def _value_sql(reader: _Reader, spec: FieldSpec, kind: str) -> str | None:
 
 
 def _file_sql(con, source: Source, table: LandingTable, path: Path, rel: str,
-              display: str, known_accounts: bool) -> str:
+              display: str, known_accounts: bool, rescan: bool = False) -> str:
     """SELECT of one file: canonical typed columns, meta columns, `_reason`/`_column`,
     `_filtered`. Raises SchemaMismatch when mapped fields are missing."""
     fmt = file_format(source, path)
-    reader = _open(con, path, fmt)
+    reader = _open(con, path, fmt, source, rescan)
     texts: dict[str, str] = {}
     missing = []
     for column, kind in table.columns.items():
@@ -361,7 +456,7 @@ def _file_sql(con, source: Source, table: LandingTable, path: Path, rel: str,
     column_case = " ".join(f"when {c} then {_q(col) if col else 'null'}" for c, col, _ in checks)
     reason_case = " ".join(f"when {c} then {r}" for c, _, r in checks)
     columns = ", ".join(f"{typed[c]}::{SQL_TYPE[k]} as {_ident(c)}" for c, k in table.columns.items())
-    return f"""
+    sql = f"""
         select {columns}, {_q(source.name)} as _source, {_q(display)} as _file,
                cast(_line as bigint) as _line, {reader.unused_sql(used)} as _extra,
                case when _reason is not null then {reader.raw} end as _raw,
@@ -371,6 +466,13 @@ def _file_sql(con, source: Source, table: LandingTable, path: Path, rel: str,
                    case when {filtered} then null else (case {column_case} end) end as _column,
                    case when {filtered} then null else (case {reason_case} end) end as _reason
             from {reader.relation})"""
+    if reader.rejected:  # rows the reader could not split into fields: quarantined as they are
+        nulls = ", ".join(f"null::{SQL_TYPE[k]} as {_ident(c)}" for c, k in table.columns.items())
+        sql += f"""
+        union all
+        select {nulls}, {_q(source.name)}, {_q(display)}, line, null, raw, false, null, reason
+        from {reader.rejected}"""
+    return sql
 
 
 # ---- the manifest and the tables ------------------------------------------------------------
@@ -396,6 +498,11 @@ def _ensure_tables(con) -> None:
             modified_ns bigint, sha256 varchar, duplicate_of varchar, rows_landed bigint,
             rows_loaded bigint, rows_duplicate bigint, rows_filtered bigint,
             rows_quarantined bigint, loaded_at timestamp)""")
+    # status: loaded | duplicate (of another file) | rejected (unreadable: reason, line)
+    for column, kind in (("status", "varchar"), ("reason", "varchar"), ("line", "bigint")):
+        con.execute(f"alter table raw.landed_files add column if not exists {column} {kind}")
+    con.execute("""update raw.landed_files set status = case when duplicate_of is null
+        then 'loaded' else 'duplicate' end where status is null""")
 
 
 def _sha256(path: Path) -> str:
@@ -416,13 +523,19 @@ class _LandedFile:
     sha256: str | None = None
     state: str = "new"  # new | changed | unchanged | redelivered
     duplicate_of: str | None = None
+    rejected: tuple[str, int | None] | None = None  # (reason, line) when it could not be read
+
+    @property
+    def reason_text(self) -> str:
+        reason, line = self.rejected or ("", None)
+        return f"{reason} (line {line})" if line else reason
 
 
 def _survey(con, landing_dir: Path, sources: list[Source], table: LandingTable) -> list[_LandedFile]:
     """Every landed file of the table's sources, and whether it must be read."""
     known = {(r[0], r[1]): r[2:] for r in con.execute(
-        "select source, file, size_bytes, modified_ns, sha256, duplicate_of from raw.landed_files "
-        "where table_name = ?", [table.name]).fetchall()}
+        "select source, file, size_bytes, modified_ns, sha256, duplicate_of, status "
+        "from raw.landed_files where table_name = ?", [table.name]).fetchall()}
     files = []
     for source in sources:
         found = {p for pattern in source.patterns for p in landing_dir.glob(pattern) if p.is_file()}
@@ -431,7 +544,9 @@ def _survey(con, landing_dir: Path, sources: list[Source], table: LandingTable) 
             rel = path.relative_to(landing_dir).as_posix()
             landed = _LandedFile(source, path, rel, stat.st_size, stat.st_mtime_ns)
             before = known.get((source.name, rel))
-            if before and before[0] == stat.st_size and before[1] == stat.st_mtime_ns:
+            if before and before[4] == "rejected":  # tried again: it may read now
+                landed.sha256, landed.state = _sha256(path), "changed"
+            elif before and before[0] == stat.st_size and before[1] == stat.st_mtime_ns:
                 landed.state, landed.sha256, landed.duplicate_of = "unchanged", before[2], before[3]
             else:
                 landed.sha256 = _sha256(path)
@@ -445,7 +560,7 @@ def _survey(con, landing_dir: Path, sources: list[Source], table: LandingTable) 
     # the same content already loaded under another name: nothing new in it
     loaded_hashes = {}
     for r in con.execute("select sha256, source, file from raw.landed_files where table_name = ? "
-                         "and duplicate_of is null order by file", [table.name]).fetchall():
+                         "and status = 'loaded' order by file", [table.name]).fetchall():
         loaded_hashes.setdefault((r[1], r[0]), r[2])
     for landed in files:
         if landed.state in ("new", "changed"):
@@ -458,37 +573,118 @@ def _survey(con, landing_dir: Path, sources: list[Source], table: LandingTable) 
 
 
 def _read_files(con, landing_dir: Path, table: LandingTable, files: list[_LandedFile]) -> None:
-    """Read files into temp table `_checked` (typed rows with _reason/_filtered)."""
+    """Read files into temp table `_checked` (typed rows with _reason/_filtered). A file that
+    cannot be read is marked `rejected` with the reason and contributes no row."""
     con.execute("drop table if exists _checked")
-    created = False
-    workdir = None
+    cols = ", ".join(f"null::{SQL_TYPE[k]} as {_ident(c)}" for c, k in table.columns.items())
+    con.execute(f"""create temp table _checked as select {cols}, null::varchar as _source,
+        null::varchar as _file, null::bigint as _line, null::varchar as _extra,
+        null::varchar as _raw, false as _filtered, null::varchar as _column,
+        null::varchar as _reason where false""")
+    workdir = Path(tempfile.mkdtemp(prefix="ttv_read_"))
     try:
-        for landed in files:
-            members = [(landed.path, landed.rel)]
-            if file_format(landed.source, landed.path) == "zip":
-                workdir = workdir or Path(tempfile.mkdtemp(prefix="ttv_zip_"))
-                members = _unzip(landed.path, landed.rel, workdir / str(len(list(workdir.iterdir()))))
-            for path, display in members:
-                source = landed.source
-                if source.format == "zip":
-                    source = dataclasses.replace(source, format="jsonl")
-                con.execute(f"set TimeZone = {_q(source.timezone)}")
-                sql = _file_sql(con, source, table, path, landed.rel, display,
-                                table.needs_known_account)
-                if created:
-                    con.execute(f"insert into _checked {sql}")
-                else:
-                    con.execute(f"create temp table _checked as {sql}")
-                    created = True
+        for number, landed in enumerate(files):
+            into = workdir / str(number)
+            into.mkdir()
+            # Rows go straight to _checked: an insert that fails adds nothing (one statement,
+            # one transaction), and a rejected zip's earlier members are deleted below.
+            try:
+                if landed.size == 0:
+                    raise UnreadableFile("empty file (0 bytes)")
+                members = [(landed.path, landed.rel)]
+                if file_format(landed.source, landed.path) == "zip":
+                    members = _unzip(landed.path, landed.rel, into / "zip")
+                for path, display in members:
+                    source = landed.source
+                    if source.format == "zip":
+                        source = dataclasses.replace(source, format="jsonl")
+                    fmt = file_format(source, path)
+                    try:
+                        path = _as_utf8(path, fmt, source.encoding, into)
+                        con.execute(f"set TimeZone = {_q(source.timezone)}")
+                        sql = _file_sql(con, source, table, path, landed.rel, display,
+                                        table.needs_known_account)
+                        con.execute(f"insert into _checked by name {sql}")
+                        # JSON lines are scanned once: lines the reader rejected (too long,
+                        # not UTF-8) are known only now, and move the lines after them. Rare:
+                        # read the file again knowing them, rather than every file twice.
+                        if fmt == "jsonl" and _rejected_lines(con):
+                            con.execute("delete from _checked where _source = ? and _file = ?",
+                                        [source.name, display])
+                            sql = _file_sql(con, source, table, path, landed.rel, display,
+                                            table.needs_known_account, rescan=True)
+                            con.execute(f"insert into _checked by name {sql}")
+                    except _UNREADABLE as exc:
+                        raise _unreadable(exc, path, display, fmt, source) from None
+            except UnreadableFile as exc:
+                landed.rejected = (exc.reason, exc.line)
+            except _UNREADABLE as exc:  # the zip itself
+                landed.rejected = (_first_line(str(exc)), None)
+            finally:
+                _clear_rejects(con)
+            if landed.rejected:
+                con.execute("delete from _checked where _source = ? and (_file = ? or _file "
+                            "like ? || '!%')", [landed.source.name, landed.rel, landed.rel])
     finally:
-        if workdir:
-            shutil.rmtree(workdir, ignore_errors=True)
-    if not created:
-        cols = ", ".join(f"null::{SQL_TYPE[k]} as {_ident(c)}" for c, k in table.columns.items())
-        con.execute(f"""create temp table _checked as select {cols}, null::varchar as _source,
-            null::varchar as _file, null::bigint as _line, null::varchar as _extra,
-            null::varchar as _raw, false as _filtered, null::varchar as _column,
-            null::varchar as _reason where false""")
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _first_line(message: str) -> str:
+    text = message.strip().splitlines()[0] if message.strip() else "unreadable"
+    return re.sub(r"^[A-Za-z ]*Error: ", "", text)
+
+
+def _unreadable(exc: BaseException, path: Path, display: str, fmt: str,
+                source: Source) -> UnreadableFile:
+    """The reason (and line, where known) a file could not be read, without DuckDB's SQL echo
+    or the temporary path of an unzipped or transcoded copy."""
+    if isinstance(exc, UnreadableFile):
+        return exc
+    message = str(exc).replace(str(path), display)
+    if "line size" in message.lower() or "maximum line size" in message.lower():
+        # DuckDB's sniffer names line 1 for any over-long line: find the real one
+        return UnreadableFile(f"a line is longer than max_line_size ({source.max_line_size} "
+                              "bytes; raise it for the source in config/sources.yml)",
+                              _first_long_line(path, source.max_line_size))
+    if "byte sequence mismatch" in message or "not utf-8" in message.lower():
+        found = re.search(r"Line: (\d+)", message)
+        return UnreadableFile("not valid UTF-8 text; set the source's `encoding` (latin-1 or "
+                              "cp1252) in config/sources.yml", int(found.group(1)) if found else None)
+    reason = _first_line(message)
+    if fmt == "parquet":
+        reason = f"not a readable Parquet file: {reason}"
+    return UnreadableFile(reason)
+
+
+def _open_text(path: Path):
+    return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else path.open("rb")
+
+
+def _first_long_line(path: Path, limit: int) -> int | None:
+    try:
+        with _open_text(path) as handle:
+            for number, line in enumerate(handle, start=1):
+                if len(line) > limit:
+                    return number
+    except (OSError, EOFError):
+        return None
+    return None
+
+
+def _as_utf8(path: Path, fmt: str, encoding: str, into: Path) -> Path:
+    """A text file in another encoding, as a UTF-8 copy for DuckDB (whose CSV reader knows
+    latin-1 but not cp1252); a byte the encoding does not define rejects the file at its line."""
+    if encoding == "utf-8" or fmt not in ("csv", "jsonl"):
+        return path
+    target = into / ("utf8_" + path.name.removesuffix(".gz"))  # keeps what tells the format
+    decoder = codecs.getincrementaldecoder(encoding)()
+    with _open_text(path) as src, target.open("wb") as dst:
+        for number, line in enumerate(src, start=1):
+            try:
+                dst.write(decoder.decode(line).encode("utf-8"))
+            except UnicodeDecodeError:
+                raise UnreadableFile(f"not valid {encoding} text", number) from None
+    return target
 
 
 def _unzip(path: Path, rel: str, into: Path) -> list[tuple[Path, str]]:
@@ -587,22 +783,33 @@ def _record(con, table: LandingTable, files: list[_LandedFile], now: dt.datetime
         if landed.state == "redelivered":
             con.execute("""
                 insert into raw.landed_files
-                select ?, ?, ?, ?, ?, ?, ?, rows_landed, 0, rows_landed, 0, 0, ?
+                select ?, ?, ?, ?, ?, ?, ?, rows_landed, 0, rows_landed, 0, 0, ?, 'duplicate',
+                       null, null
                 from raw.landed_files where source = ? and file = ?""",
                         [landed.source.name, landed.rel, table.name, landed.size,
                          landed.modified_ns, landed.sha256, landed.duplicate_of, now,
                          landed.source.name, landed.duplicate_of])
             continue
+        if landed.rejected:  # nothing of it was read: no rows to account for
+            con.execute("insert into raw.landed_files values "
+                        "(?, ?, ?, ?, ?, ?, null, 0, 0, 0, 0, 0, ?, 'rejected', ?, ?)",
+                        [landed.source.name, landed.rel, table.name, landed.size,
+                         landed.modified_ns, landed.sha256, now, *landed.rejected])
+            continue
         con.execute("""
             insert into raw.landed_files
             select ?, ?, ?, ?, ?, ?, null, count(*), 0, 0,
-                   count(case when _filtered then 1 end), 0, ?
+                   count(case when _filtered then 1 end), 0, ?, 'loaded', null, null
             from _checked where _source = ? and (_file = ? or _file like ? || '!%')""",
                     [landed.source.name, landed.rel, table.name, landed.size,
                      landed.modified_ns, landed.sha256, now, landed.source.name, landed.rel,
                      landed.rel])
     # loaded / duplicate / quarantined counted in the tables themselves, for the files read now,
-    # or for every file of the table after a replacement (promoted copies change other files)
+    # or for every file of the table after a replacement (promoted copies change other files).
+    # A CRM table is recounted only when its snapshot was merged again (from every file, so
+    # `_checked` holds the superseded rows): counts follow the landed files, not the run.
+    if not files:
+        return
     if table.is_events:
         duplicates = "raw.events_duplicates"
     else:
@@ -626,7 +833,7 @@ def _record(con, table: LandingTable, files: list[_LandedFile], now: dt.datetime
             rows_loaded = coalesce((select n from loaded l where l._source = m.source and l.file = m.file), 0),
             rows_duplicate = coalesce((select n from duplicate d where d._source = m.source and d.file = m.file), 0),
             rows_quarantined = coalesce((select n from quarantined q where q.source = m.source and q.file = m.file), 0)
-        where m.table_name = ? and m.duplicate_of is null {scope}""", [table.name])
+        where m.table_name = ? and m.status = 'loaded' {scope}""", [table.name])
     con.execute("drop table if exists _superseded")
 
 
@@ -659,12 +866,17 @@ def load_table(con, landing_dir: Path, table: LandingTable, registry: list[Sourc
             "select source, file from raw.landed_files where table_name = ?", [table.name]).fetchall()}
         gone = known - {(f.source.name, f.rel) for f in files}
         to_read = [f for f in files if f.state != "redelivered"] if (changed or gone) else []
+    # reading writes temp tables only; a reader's error must not abort the load's transaction
+    try:
+        _read_files(con, landing_dir, table, to_read)
+    except BaseException:
+        con.execute("set TimeZone = 'UTC'")
+        raise
     con.execute("begin transaction")
     try:
         # a CRM file no longer landed: the snapshot is merged again without it
         for source, rel in gone:
             con.execute("delete from raw.landed_files where source = ? and file = ?", [source, rel])
-        _read_files(con, landing_dir, table, to_read)
         replaced = False
         if table.is_events:
             replaced = _load_events(con, table, files)
@@ -687,7 +899,9 @@ def load_table(con, landing_dir: Path, table: LandingTable, registry: list[Sourc
         raise
     finally:
         con.execute("set TimeZone = 'UTC'")
-    return LoadResult(table.name, len(files), len(to_read), *[int(t) for t in totals], reasons)
+    rejected = [(f.rel, f.reason_text) for f in to_read if f.rejected]
+    return LoadResult(table.name, len(files), len(to_read), *[int(t) for t in totals], reasons,
+                      rejected)
 
 
 def load_landing(con, landing_dir: Path, registry: list[Source]) -> list[LoadResult]:

@@ -14,6 +14,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 FORMATS = ("csv", "jsonl", "parquet", "zip")
+# Text encodings a source may declare: UTF-8 (the default), and what spreadsheet programs and
+# older CRM exports write (ISO-8859-1, Windows-1252). Others are refused rather than guessed.
+ENCODINGS = ("utf-8", "latin-1", "cp1252")
+# The longest line a text export may have (bytes): DuckDB's own default, 2 MB. A source whose
+# records are legitimately longer (large JSON properties) raises it with `max_line_size`.
+MAX_LINE_SIZE = 2_097_152
 
 
 class RegistryError(ValueError):
@@ -47,6 +53,8 @@ class Source:
     where_field: FieldSpec | None = None
     where_values: tuple[str, ...] = ()
     explicit: frozenset = field(default_factory=frozenset)  # columns the entry names itself
+    encoding: str = "utf-8"  # of text files (csv, jsonl); see ENCODINGS
+    max_line_size: int = MAX_LINE_SIZE  # bytes; a longer line is quarantined or rejects the file
 
 
 def _names(value, where: str) -> tuple[str, ...]:
@@ -94,7 +102,8 @@ def parse_registry(doc: dict, table_columns: dict[str, tuple[str, ...]]) -> list
         where = f"source {name!r}"
         if not isinstance(spec, dict):
             raise RegistryError(f"{where}: expected a mapping")
-        unknown = set(spec) - {"table", "files", "format", "timezone", "where", "fields"}
+        unknown = set(spec) - {"table", "files", "format", "timezone", "where", "fields",
+                               "encoding", "max_line_size"}
         if unknown:
             raise RegistryError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
         table = spec.get("table")
@@ -109,6 +118,15 @@ def parse_registry(doc: dict, table_columns: dict[str, tuple[str, ...]]) -> list
             ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError, TypeError):
             raise RegistryError(f"{where}: unknown time zone {tz!r}") from None
+        encoding = str(spec.get("encoding", "utf-8")).lower().replace("_", "-")
+        encoding = {"utf8": "utf-8", "latin1": "latin-1", "iso-8859-1": "latin-1",
+                    "windows-1252": "cp1252"}.get(encoding, encoding)
+        if encoding not in ENCODINGS:
+            raise RegistryError(f"{where}: encoding {spec['encoding']!r} is not one of "
+                                f"{', '.join(ENCODINGS)}")
+        max_line = spec.get("max_line_size", MAX_LINE_SIZE)
+        if not isinstance(max_line, int) or isinstance(max_line, bool) or max_line < 1024:
+            raise RegistryError(f"{where}: max_line_size must be a whole number of bytes >= 1024")
         declared = spec.get("fields") or {}
         if not isinstance(declared, dict):
             raise RegistryError(f"{where}: fields must map canonical columns to export fields")
@@ -131,7 +149,7 @@ def parse_registry(doc: dict, table_columns: dict[str, tuple[str, ...]]) -> list
             where_field = FieldSpec(names=_names(clause["field"], f"{where} where"))
             where_values = tuple(str(v).lower() for v in clause["values"])
         result.append(Source(name, table, patterns, fields, fmt, tz, where_field, where_values,
-                             frozenset(declared)))
+                             frozenset(declared), encoding, max_line))
     return result
 
 

@@ -13,6 +13,7 @@ import json
 import os
 import time
 from pathlib import Path
+from typing import Self
 
 import duckdb
 
@@ -31,6 +32,7 @@ def connect_for_write() -> duckdb.DuckDBPyConnection:
     complete build that was checked, until dbt has built it again.
     """
     global _write_connections
+    hold_run_lock()  # before anything is touched: another run may be writing
     path = paths.working_warehouse_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     clear_built()
@@ -84,3 +86,142 @@ def pause_point(name: str) -> None:
     marker.parent.mkdir(parents=True, exist_ok=True)
     marker.write_text(str(os.getpid()))
     time.sleep(float(os.environ.get(PAUSE_SECONDS_ENV) or 120))
+
+
+# ---- one run at a time, and what a run needs before it starts ------------------------------
+
+class RunInProgress(RuntimeError):
+    """Another run holds the warehouse's run lock."""
+
+
+class RunLock:
+    """The run lock of a warehouse (`<build dir>/run.lock`): an exclusive `flock` held for the
+    whole run, and the holder's PID, host and start time written inside for people to read.
+
+    The kernel drops a `flock` when its process dies, so a lock left by a killed run is free;
+    its stale content (a dead PID on this host) is reported and replaced. A live PID on this
+    host that does not hold the flock (a run of an older version) still counts as a run.
+    """
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.handle = None
+        self.stale: dict | None = None  # the content of a lock its run left behind
+
+    def acquire(self) -> Self:
+        import fcntl
+        import socket
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(self.path, "a+")  # noqa: SIM115 - held open for the whole run
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            holder = read_lock(self.path)
+            if holder and holder.get("pid") == os.getpid() and holder.get("host") == socket.gethostname():
+                return self  # this process holds it already (`make run`, then its steps)
+            raise RunInProgress(self._describe(holder)) from None
+        holder = read_lock(self.path)
+        if holder and holder.get("pid") != os.getpid():
+            if holder.get("host") == socket.gethostname() and _alive(holder.get("pid")):
+                fcntl.flock(handle, fcntl.LOCK_UN)
+                handle.close()
+                raise RunInProgress(self._describe(holder))
+            self.stale = holder
+        handle.seek(0)
+        handle.truncate()
+        handle.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+                                 "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}))
+        handle.flush()
+        self.handle = handle
+        return self
+
+    def release(self) -> None:
+        import fcntl
+
+        if self.handle is None:
+            return
+        self.handle.seek(0)
+        self.handle.truncate()  # an empty lock file: nobody runs
+        fcntl.flock(self.handle, fcntl.LOCK_UN)
+        self.handle.close()
+        self.handle = None
+
+    def __enter__(self) -> Self:
+        return self.acquire()
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+    def _describe(self, holder: dict | None) -> str:
+        if not holder:
+            return f"another run holds {self.path}"
+        return (f"another run is in progress: pid {holder.get('pid')} on "
+                f"{holder.get('host')} since {holder.get('started_at')} (lock {self.path})")
+
+
+_held: dict[Path, RunLock] = {}
+
+
+def hold_run_lock() -> None:
+    """Take the warehouse's run lock for the rest of this process, once: every step that writes
+    calls it, so a run started from the Dagster UI or schedule and a `make run` exclude each
+    other too. A run's process ends with the run (Dagster launches one per run), and the kernel
+    then drops the lock. Raises RunInProgress when another process holds it."""
+    path = paths.run_lock_path()
+    if path not in _held:
+        _held[path] = RunLock(path).acquire()
+
+
+def read_lock(path: Path) -> dict | None:
+    try:
+        return json.loads(Path(path).read_text() or "null")
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def _alive(pid) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def preflight(landing: Path, warehouse: Path) -> list[str]:
+    """What stops a run before it starts, each a sentence (empty: it may start): the landing
+    folder unreadable, the warehouse folder not writable, or too little disk for a copy of the
+    working file (publication writes the analyst tables into a new file beside it)."""
+    import shutil
+
+    problems = []
+    landing, warehouse = Path(landing), Path(warehouse)
+    if not landing.is_dir():
+        problems.append(f"landing folder {landing} does not exist (set TTV_LANDING_DIR)")
+    elif not os.access(landing, os.R_OK | os.X_OK):
+        problems.append(f"landing folder {landing} is not readable by this user")
+    folder = warehouse.parent
+    existing = next((p for p in (folder, *folder.parents) if p.exists()), None)
+    build = paths.build_dir(warehouse)
+    for target in (folder, build):
+        if target.is_dir() and not os.access(target, os.W_OK | os.X_OK):
+            problems.append(f"warehouse folder {target} is not writable by this user")
+    if existing is not None and not folder.is_dir():
+        if not existing.is_dir():
+            problems.append(f"warehouse folder {folder} cannot be created: {existing} is a file")
+        elif not os.access(existing, os.W_OK | os.X_OK):
+            problems.append(f"warehouse folder {folder} cannot be created: {existing} is not "
+                            "writable by this user")
+    if existing is not None and not problems:
+        working = paths.working_warehouse_path(warehouse)
+        needed = working.stat().st_size if working.is_file() else 0
+        free = shutil.disk_usage(existing).free
+        if free < needed:
+            problems.append(f"{free / 1e6:.0f} MB free in {existing}, a copy of the working "
+                            f"file {working} needs {needed / 1e6:.0f} MB")
+    return problems

@@ -9,7 +9,7 @@ import dagster as dg
 
 from dagster_project import paths
 from dagster_project.lib import catalogue, landing, sources
-from dagster_project.lib.warehouse import connect_for_write
+from dagster_project.lib.warehouse import RunInProgress, connect_for_write
 
 
 @dg.multi_asset(
@@ -27,7 +27,11 @@ def ttv_catalogue(context: dg.AssetExecutionContext):
         cat = catalogue.load_catalogue(path)
     except catalogue.CatalogueError as exc:
         raise dg.Failure(description=str(exc)) from None
-    with connect_for_write() as con:
+    try:
+        con = connect_for_write()
+    except RunInProgress as exc:
+        raise dg.Failure(description=f"catalogue not loaded: {exc}") from None
+    with con:
         catalogue.write_catalogue(con, cat)
     for table, rows in cat.tables().items():
         yield dg.MaterializeResult(
@@ -57,7 +61,7 @@ def _landing_asset(table: landing.LandingTable, deps: list[dg.AssetKey]) -> dg.A
             registry = sources.load_registry(paths.sources_file())
             with connect_for_write() as con:
                 result = landing.load_table(con, landing_dir, table, registry)
-        except (sources.RegistryError, landing.SchemaMismatch) as exc:
+        except (sources.RegistryError, landing.SchemaMismatch, RunInProgress) as exc:
             raise dg.Failure(description=f"{table.name} stopped: {exc}") from None
         if result.reasons:
             context.log.warning(
@@ -65,9 +69,13 @@ def _landing_asset(table: landing.LandingTable, deps: list[dg.AssetKey]) -> dg.A
                 f"{', '.join(f'{k}: {v}' for k, v in result.reasons.items())}; "
                 "see quarantine.rejected_rows"
             )
+        for file, reason in result.rejected:
+            context.log.warning(f"{table.name}: {file} rejected as a whole: {reason}")
         return dg.MaterializeResult(
             metadata={
                 "files": result.files,
+                "files_rejected": len(result.rejected),
+                "rejected_files": dg.MetadataValue.json(dict(result.rejected)),
                 "files_read": result.files_read,
                 "rows_landed": result.rows_landed,
                 "rows_loaded": result.rows_loaded,

@@ -62,6 +62,10 @@ def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResu
     if problems:
         raise dg.Failure(description=f"not published, {paths.warehouse_path()} is unchanged: "
                                      + "; ".join(problems))
+    try:
+        warehouse.hold_run_lock()
+    except warehouse.RunInProgress as exc:
+        raise dg.Failure(description=f"not published: {exc}") from None
     published = publish.publish(paths.working_warehouse_path(), paths.warehouse_path())
     warnings = sorted(f"{e.asset_key.to_user_string()}:{e.check_name}" for e in evaluations
                       if not e.passed and e.severity == dg.AssetCheckSeverity.WARN)

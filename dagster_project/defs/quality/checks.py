@@ -1,4 +1,6 @@
-"""Great Expectations suites (expectations/*.json) as blocking Dagster asset checks.
+"""Great Expectations suites (expectations/*.json) as blocking Dagster asset checks, and the
+checks GX cannot express: volumes and reached milestones against the previously published
+warehouse, the catalogue's events against the loaded ones, freshness against as-of.
 
 Each check validates one table of the run's working file with GX Core, as SQL inside DuckDB. A
 failed expectation of severity "error" fails the check with severity ERROR: being blocking, it
@@ -10,11 +12,12 @@ they load, before any model reads them; marts after dbt built them, before publi
 from dataclasses import dataclass
 
 import dagster as dg
+import duckdb
 from dagster_dbt import get_asset_key_for_model
 
 from dagster_project import paths
 from dagster_project.defs.transform.assets import ttv_dbt_models
-from dagster_project.lib import quality
+from dagster_project.lib import catalogue, quality
 
 # DuckDB's working memory for one check; beyond it, it spills to disk. Uniqueness over a column
 # of tens of millions of values is what needs it, and 1GB keeps the checks beside a running
@@ -120,3 +123,75 @@ def _gx_check(guarded: Guarded) -> dg.AssetChecksDefinition:
 
 
 gx_checks = [_gx_check(guarded) for guarded in GUARDED]
+
+
+# ---- against the previously published warehouse, the catalogue and the as-of date ----------
+
+CRM_TABLES = ("accounts", "contracts", "onboarding")
+MARTS = sorted((key for key in ttv_dbt_models.keys if key.path[0] == "marts"),
+               key=lambda key: key.to_user_string())
+
+
+def _volume_check(asset: dg.AssetKey, schema: str, table: str) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=asset, name=quality.VOLUME_SUITE, blocking=True,
+        description=(f"{schema}.{table} against the published warehouse: more than "
+                     "TTV_MAX_SHRINK (default 50%) fewer rows, or none, fails unless "
+                     "TTV_ACCEPT_VOLUME_CHANGE names it."),
+    )
+    def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+        (outcome,) = quality.compare_volume(
+            paths.working_warehouse_path(), paths.warehouse_path(), [(schema, table)],
+            max_shrink=paths.max_shrink(), accepted=paths.accepted_volume_changes(),
+            as_of=_run_as_of(context))
+        return check_result(outcome)
+
+    return _check
+
+
+# one check per loaded CRM table and per mart (every dbt model in schema marts)
+volume_checks = ([_volume_check(LANDING[t], "raw", t) for t in CRM_TABLES]
+                 + [_volume_check(key, "marts", key.path[-1]) for key in MARTS])
+
+
+@dg.asset_check(
+    asset=_mart("account_milestones"), name=quality.REACHED_SUITE, blocking=True,
+    additional_deps=[MILESTONES],
+    description="No milestone that accounts reached in the published warehouse is reached by none.",
+)
+def milestones_reached() -> dg.AssetCheckResult:
+    return check_result(quality.compare_reached(
+        paths.working_warehouse_path(), paths.warehouse_path(), "marts", "account_milestones",
+        paths.accepted_volume_changes()))
+
+
+@dg.asset_check(
+    asset=LANDING["events"], name="catalogue_events", blocking=True,
+    additional_deps=[MILESTONES, dg.AssetKey(["config", "milestone_events"])],
+    description=("Every event the catalogue names occurs in the loaded events (a typo would "
+                 "leave its milestone reached by no account); suggests the nearest names."),
+)
+def catalogue_events() -> dg.AssetCheckResult:
+    with duckdb.connect(str(paths.working_warehouse_path()), read_only=True) as con:
+        unknown = catalogue.events_not_in_data(con)
+    return check_result(quality.unknown_events_outcome(unknown))
+
+
+@dg.asset_check(
+    asset=LANDING["events"], name=quality.FRESHNESS_SUITE,
+    additional_deps=[LANDING[t] for t in CRM_TABLES],
+    description=("The newest event or CRM fact of each source is at most TTV_FRESHNESS_DAYS "
+                 "(default 3) days before as-of; a warning otherwise."),
+)
+def freshness(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+    return check_result(quality.check_freshness(paths.working_warehouse_path(),
+                                                _run_as_of(context), paths.freshness_days()))
+
+
+def _run_as_of(context):
+    """The run's as-of date: its `ttv/as_of` tag (the schedule and `make run` set it), else
+    TTV_AS_OF, else today."""
+    return paths.as_of_date(context.run.tags.get("ttv/as_of") if context.run else None)
+
+
+audit_checks = [*volume_checks, milestones_reached, catalogue_events, freshness]
