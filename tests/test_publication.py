@@ -246,7 +246,9 @@ def start_run(warehouse: Path, landing: Path, as_of: str, log: Path,
 
 def kill_when_paused(run: subprocess.Popen, warehouse: Path, point: str, log: Path) -> None:
     marker = paths.build_dir(warehouse) / f"paused-at-{point}"
-    deadline = time.monotonic() + 90
+    # Not a timing assertion: the run either reaches the point or ends (caught below); this only
+    # keeps a hung run from hanging the suite, so it is far beyond a busy machine's slowest run.
+    deadline = time.monotonic() + 900
     while not marker.exists():
         assert run.poll() is None, f"the run ended before {point}:\n{log.read_text()[-3000:]}"
         assert time.monotonic() < deadline, f"no pause at {point}:\n{log.read_text()[-3000:]}"
@@ -279,7 +281,7 @@ def test_a_run_killed_while_loading_building_or_publishing_changes_nothing(
 
     log = tmp_path / "next.log"
     run = start_run(warehouse, zone, "2026-05-20", log)
-    assert run.wait(timeout=180) == 0, log.read_text()[-3000:]
+    assert run.wait(timeout=900) == 0, log.read_text()[-3000:]
     assert sha256(warehouse) != digest
     assert query(warehouse, "select max(as_of_date) from marts.account_ttv") == [
         (dt.date(2026, 5, 20),)]
@@ -352,7 +354,7 @@ def test_readers_see_the_old_warehouse_or_the_new_one_never_a_mix(
     time.sleep(0.5)  # a few reads of the new file
     stop.touch()
     for process, _ in readers.values():
-        assert process.wait(timeout=30) == 0
+        assert process.wait(timeout=300) == 0
 
     seen = {}
     for mode, (_, log) in readers.items():

@@ -320,7 +320,7 @@ def test_preflight_names_what_stops_a_run(tmp_path):
 def run_process(env: dict) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "dagster_project.run"], cwd=PROJECT,
                           env={**os.environ, "DAGSTER_HOME": "", **env},
-                          capture_output=True, text=True, timeout=120, check=False)
+                          capture_output=True, text=True, timeout=600, check=False)
 
 
 def test_make_run_stops_at_once_when_another_run_holds_the_warehouse(tmp_path):
