@@ -17,6 +17,12 @@ with accounts as (
     where ttv_quartile in (1, 4)
 ),
 
+-- the accounts with an onboarding row: an empty `integrations` there means none (SPEC §3:
+-- empty is NULL), while an account without the row has unknown integrations
+onboardings as (
+    select account_id from {{ ref('stg_crm__onboardings') }}
+),
+
 quartile_sizes as (
     select
         coalesce(segment, 'unknown') as segment,
@@ -66,11 +72,13 @@ account_values as (
     union all
     -- no integration named: `none`; no onboarding row at all: `unknown`
     select
-        account_id,
+        accounts.account_id,
         'integration' as dimension,
-        case when integrations is null then 'unknown' else 'none' end as dimension_value
+        case when onboardings.account_id is null then 'unknown' else 'none' end as dimension_value
     from accounts
-    where integrations is null or trim(replace(integrations, ';', '')) = ''
+    left join onboardings
+        on accounts.account_id = onboardings.account_id
+    where accounts.integrations is null or trim(replace(accounts.integrations, ';', '')) = ''
 ),
 
 counted as (
