@@ -2,10 +2,9 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
-export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install run dev test docs sample clean dagster-home
+.PHONY: install run dev test docs sample clean report chromium
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,20 +14,30 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-dagster-home:
-	@mkdir -p $(DAGSTER_HOME)
-	@cp dagster_project/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
-
 ## run: the daily job once on the landing zone (TTV_LANDING_DIR, TTV_WAREHOUSE, TTV_AS_OF)
-run: install dagster-home
+run: install
 	$(PY) -m dagster_project.run
 
-## dev: the Dagster UI and daemon (schedule on) at http://localhost:3000
-dev: install dagster-home
-	$(VENV)/bin/dagster dev -m dagster_project.definitions
+## dev: the Dagster UI and daemon (schedule on) at http://localhost:3000, code location
+## `ttv_warehouse` (pyproject.toml), with the run history kept beside the warehouse
+## (<TTV_WAREHOUSE>.dagster/, see dagster_project/instance.py)
+dev: install
+	DAGSTER_HOME=$$($(PY) -m dagster_project.instance) $(VENV)/bin/dagster dev
 
-## test: unit, dbt and end-to-end tests on small hand-made data
-test: install
+## report: rewrite the TTV report (<TTV_WAREHOUSE>.report.html) from the published warehouse,
+## without running the pipeline
+report: install
+	$(PY) -m dagster_project.lib.report
+
+## chromium: Debian's Chromium, which the report's browser test drives through Playwright (the
+## test points Playwright at it: no `playwright install`, which downloads a browser build)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq \
+		&& DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+## test: unit, dbt and end-to-end tests on small hand-made data, the report in headless Chromium
+test: install chromium
 	$(PY) -m pytest
 
 ## test-spark: the test fixture built on DuckDB and on Apache Spark (dbt-spark, in-process), every
@@ -51,6 +60,12 @@ docs: install
 	test -f "$$working" || { echo "make docs needs a built warehouse: run \`make run\` first (no $$working)" >&2; exit 1; }; \
 	cd dbt_models && TTV_WAREHOUSE="$$working" ../$(VENV)/bin/dbt docs generate --profiles-dir .
 
+## screenshots: the asset graph, a check's page and the dbt docs overview, taken by headless
+## Chromium from the last `make run`'s warehouse and history, into docs/
+.PHONY: screenshots
+screenshots: install chromium
+	$(PY) docs/ui_screenshots.py
+
 ## bench: speed and memory at a size (ACCOUNTS, EVENTS) and at a tenth of it; bench/results.json
 ACCOUNTS ?= 2000
 EVENTS ?= 5000000
@@ -63,5 +78,5 @@ sample: install
 	$(PY) -m dagster_project.lib.sample_data --out data/landing
 
 clean:
-	rm -rf $(VENV) .dagster_home dbt_models/target dbt_models/logs data/warehouse.duckdb \
-		data/warehouse.duckdb.build bench/work
+	rm -rf $(VENV) dbt_models/target dbt_models/logs data/warehouse.duckdb \
+		data/warehouse.duckdb.build data/warehouse.duckdb.dagster bench/work

@@ -6,11 +6,13 @@ from dagster_project.defs.ingest.assets import landing_assets, ttv_catalogue
 from dagster_project.defs.ingest.sensors import new_exports_sensor
 from dagster_project.defs.publish.assets import published_warehouse
 from dagster_project.defs.quality.checks import gx_checks
+from dagster_project.defs.report.assets import ttv_report
 from dagster_project.defs.schedules.schedules import ttv_daily_job, ttv_daily_schedule
 from dagster_project.defs.transform.assets import dbt_resource, ttv_dbt_models
 
 defs = dg.Definitions(
-    assets=[ttv_catalogue, *landing_assets, ttv_dbt_models, published_warehouse],
+    assets=[ttv_catalogue, *landing_assets, ttv_dbt_models, published_warehouse,
+            ttv_report],
     asset_checks=gx_checks,
     jobs=[ttv_daily_job],
     schedules=[ttv_daily_schedule],

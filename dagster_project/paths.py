@@ -38,8 +38,12 @@ def build_dir(warehouse: Path | None = None) -> Path:
 
 def working_warehouse_path(warehouse: Path | None = None) -> Path:
     """The run's working DuckDB file: the loaded raw tables (kept from run to run, loads are
-    incremental), dbt's staging, intermediate and marts. Analysts never read it."""
-    return build_dir(warehouse) / "work.duckdb"
+    incremental), dbt's staging, intermediate and marts. Analysts never read it.
+
+    It has the published file's name, in the build folder, so DuckDB names its catalog like the
+    published one and the dbt docs show `warehouse.marts.account_ttv`, what analysts open."""
+    warehouse = Path(warehouse).resolve() if warehouse else warehouse_path()
+    return build_dir(warehouse) / warehouse.name
 
 
 def catalogue_file() -> Path:
@@ -70,3 +74,13 @@ def as_of_date(value: str | None = None) -> dt.date:
         return dt.date.fromisoformat(text.strip())
     except ValueError:
         raise ValueError(f"TTV_AS_OF must be a date like 2026-06-01, got {text!r}") from None
+
+
+def dagster_home(warehouse: Path | None = None) -> Path:
+    """The Dagster instance (run history, schedule and sensor state) of a warehouse:
+    `DAGSTER_HOME` when set, else `<warehouse>.dagster/` beside the warehouse it builds, so runs
+    on a test warehouse never mix with the history of the real one."""
+    if os.environ.get("DAGSTER_HOME") and warehouse is None:
+        return Path(os.environ["DAGSTER_HOME"]).resolve()
+    warehouse = Path(warehouse).resolve() if warehouse else warehouse_path()
+    return warehouse.with_name(warehouse.name + ".dagster")

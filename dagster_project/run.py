@@ -21,9 +21,12 @@ class RunOutcome:
     lines: list[str]
     # every check evaluation of the run (dagster AssetCheckEvaluation: passed, severity, metadata)
     checks: list = field(default_factory=list)
+    # the metadata of every asset materialized, by asset key ("marts/account_ttv")
+    materializations: dict = field(default_factory=dict)
 
 
-def run_daily(as_of: str | None = None, instance: dg.DagsterInstance | None = None) -> RunOutcome:
+def run_daily(as_of: str | None = None, instance: dg.DagsterInstance | None = None,
+              trigger: str = "python") -> RunOutcome:
     """Run the `ttv_daily` job in this process as of a date (default TTV_AS_OF, else today)."""
     from dagster_project.definitions import defs
 
@@ -36,12 +39,16 @@ def run_daily(as_of: str | None = None, instance: dg.DagsterInstance | None = No
         },
         instance=instance or dg.DagsterInstance.ephemeral(),
         raise_on_error=False,
-        tags={"ttv/as_of": as_of_text},
+        tags={"ttv/as_of": as_of_text, "ttv/trigger": trigger,
+              "ttv/warehouse": str(paths.warehouse_path())},
     )
     lines = []
+    materializations = {}
     for event in result.all_events:
         if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
             mat = event.event_specific_data.materialization
+            materializations[mat.asset_key.to_user_string()] = {
+                k: v.value for k, v in mat.metadata.items()}
             meta = {k: v.value for k, v in mat.metadata.items()
                     if k in ("rows_landed", "rows_loaded", "rows_duplicate", "rows_quarantined")}
             if meta:
@@ -72,7 +79,7 @@ def run_daily(as_of: str | None = None, instance: dg.DagsterInstance | None = No
                     if passed < len(checks) else ""))
     lines.append(_publication_line(result))
     lines.extend(f"timing {stage} {seconds:.2f}s" for stage, seconds in _stage_seconds(result).items())
-    return RunOutcome(result.success, as_of_text, lines, checks)
+    return RunOutcome(result.success, as_of_text, lines, checks, materializations)
 
 
 def _stage(step_key: str) -> str:
@@ -130,12 +137,15 @@ def main() -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"TTV daily run as of {as_of}: landing {paths.landing_dir()} -> {paths.warehouse_path()}")
-    # With DAGSTER_HOME (set by the Makefile) the run shows in `make dev`'s UI afterwards.
-    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
-    outcome = run_daily(as_of, instance=instance)
+    # The instance beside the warehouse: the run shows in `make dev`'s UI afterwards.
+    from dagster_project.instance import instance
+
+    outcome = run_daily(as_of, instance=instance(), trigger="command_line")
     print("\n".join(outcome.lines))
     if outcome.success:
         print(f"done: warehouse {paths.warehouse_path()} as of {outcome.as_of}")
+        from dagster_project.lib.report import report_path
+        print(f"report: {report_path(paths.warehouse_path())}")
         return 0
     print("FAILED: see the lines above; the published warehouse was not changed", file=sys.stderr)
     return 1

@@ -21,13 +21,19 @@ def build_warehouse(monkeypatch, landing_dir: Path, warehouse: Path, as_of: str)
 
 
 @pytest.fixture(scope="session")
-def built_small_warehouse(tmp_path_factory) -> Path:
-    """The hand-made landing zone built as of 2026-06-01 (see tests/test_end_to_end.py)."""
+def small_run(tmp_path_factory):
+    """The hand-made landing zone built as of 2026-06-01 (see tests/test_end_to_end.py):
+    the published warehouse's path and the run's outcome."""
     with pytest.MonkeyPatch.context() as monkeypatch:
         warehouse = tmp_path_factory.mktemp("small") / "warehouse.duckdb"
         outcome = build_warehouse(monkeypatch, SMALL_LANDING, warehouse, SMALL_AS_OF)
         assert outcome.success, "\n".join(outcome.lines)
-    return warehouse
+    return warehouse, outcome
+
+
+@pytest.fixture(scope="session")
+def built_small_warehouse(small_run) -> Path:
+    return small_run[0]
 
 
 def query(warehouse: Path, sql: str, params=None) -> list[tuple]:

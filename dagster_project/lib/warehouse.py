@@ -1,6 +1,6 @@
 """The run's working DuckDB file: connections for the steps that write it, and its build state.
 
-Every step writes `paths.working_warehouse_path()` (`<warehouse>.build/work.duckdb`), never the
+Every step writes `paths.working_warehouse_path()` (`<warehouse>.build/<warehouse file name>`), never the
 published file analysts read; `lib/publish.py` copies the audited analyst tables out of it. The
 working file is kept from run to run: its raw tables are loaded incrementally.
 

@@ -16,8 +16,9 @@ from tests.spark.conftest import build_args, run_dbt
 pytestmark = pytest.mark.spark
 
 MODEL = "journey_steps"
-MACRO_CALL = "{{ days_between('started_at', 'counted_at') }}"
-DUCKDB_ONLY = "(cast(epoch_us(counted_at) - epoch_us(started_at) as double) / 86400000000)"
+MACRO_CALL = "{{ days_between('highs.started_at', 'highs.counted_at') }}"
+DUCKDB_ONLY = ("(cast(epoch_us(highs.counted_at) - epoch_us(highs.started_at) as double)"
+               " / 86400000000)")
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 import dagster as dg
 
+from dagster_project import paths
+
 ttv_daily_job = dg.define_asset_job(
     name="ttv_daily",
     selection=dg.AssetSelection.all(),
@@ -24,5 +26,6 @@ def ttv_daily_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     return dg.RunRequest(
         run_key=as_of,
         run_config={"ops": {"ttv_dbt_models": {"config": {"as_of": as_of}}}},
-        tags={"ttv/as_of": as_of},
+        tags={"ttv/as_of": as_of, "ttv/trigger": "schedule",
+              "ttv/warehouse": str(paths.warehouse_path())},
     )

@@ -1,6 +1,6 @@
 """The dbt project as Dagster assets: every model an asset, every dbt test an asset check.
 
-dbt builds the run's working file (`<warehouse>.build/work.duckdb`), never the published
+dbt builds the run's working file (`<warehouse>.build/<warehouse file name>`), never the published
 warehouse; `defs/publish` copies the audited tables out once every blocking check has passed.
 """
 
@@ -13,6 +13,7 @@ from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 from dagster_project import paths
 from dagster_project.lib import dbt_failures, warehouse
 from dagster_project.lib.dbt_manifest import ensure_manifest
+from dagster_project.lib.dbt_translation import TtvDbtTranslator, with_table_metadata
 
 dbt_project = DbtProject(project_dir=paths.DBT_PROJECT_DIR, profiles_dir=paths.DBT_PROJECT_DIR)
 ensure_manifest(paths.DBT_PROJECT_DIR, dbt_project.manifest_path, paths.DBT_EXECUTABLE)
@@ -41,7 +42,8 @@ def _environment(**values: str):
                 os.environ[key] = value
 
 
-@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project)
+@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project,
+            dagster_dbt_translator=TtvDbtTranslator())
 def ttv_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: TransformConfig):
     as_of = paths.as_of_date(config.as_of or None).isoformat()
     working = paths.working_warehouse_path()
@@ -52,16 +54,19 @@ def ttv_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, confi
         invocation = dbt.cli(["build", "--vars", f'{{"as_of": "{as_of}"}}'], context=context,
                              raise_on_error=False)
     unpassed = []  # reported once dbt has exited, with example rows read from the file
-    models_done = 0
+    built = []  # models, reported once dbt has exited with their columns and row counts
     for event in invocation.stream():
         if isinstance(event, dg.AssetCheckResult) and not event.passed:
             unpassed.append(event)
             continue
-        yield event
         if isinstance(event, dg.Output):
-            models_done += 1
-            if models_done == 3:
+            built.append(event)
+            if len(built) == 3:
                 warehouse.pause_point("dbt")
+            continue
+        yield event
+    # dbt has exited and released the working file: read each model's columns and rows from it
+    yield from with_table_metadata(built, working, invocation.manifest)
 
     try:
         run_results = invocation.get_artifact("run_results.json")
