@@ -345,7 +345,8 @@ def _parse_experiments(items) -> list[dict]:
         column, control = spec.get("arm_column"), spec.get("control_arm")
         if column not in EXPERIMENT_ARM_COLUMNS:
             raise CatalogueError(
-                f"experiment {name!r}: arm_column must be one of {', '.join(EXPERIMENT_ARM_COLUMNS)}"
+                f"experiment {name!r}: arm_column must be one of "
+                f"{', '.join(EXPERIMENT_ARM_COLUMNS)}"
             )
         if control is None or str(control).strip() == "":
             raise CatalogueError(f"experiment {name!r} needs a control_arm")
