@@ -3,14 +3,14 @@
 `generate_landing(out_dir)` writes a realistic, reproducible CRM and product-analytics export:
 
 - `crm/accounts.csv`, `crm/contracts.csv`, `crm/onboarding.csv`: accounts in four segments
-  (Enterprise, Mid-Market, SMB, PLG) signed over the 18 months before `end_date`; one
-  new-business contract per sales-led account (and per PLG account that converts), renewals whose
-  probability falls with slower time to value, churn near the end of unrenewed terms (slow
-  accounts leaning to "no value realized"), expansions more often and sooner for fast accounts,
-  an onboarding experiment (variant B faster in Mid-Market only); onboarding milestone dates
-  drawn step by step from the journey map (contract -> kickoff -> access -> configuration ->
-  data migrated -> training -> first production use -> value), scaled per segment, with kickoffs before signature, steps run in parallel,
-  stalled onboardings and milestones still in the future left empty.
+  (Enterprise, Mid-Market, SMB, PLG) signed over the 18 months before `end_date`; one new-business
+  contract per sales-led account (and per PLG account that converts), renewals whose probability
+  falls with slower time to value, churn near the end of unrenewed terms (slow accounts leaning to
+  "no value realized"), expansions more often and sooner for fast accounts, an onboarding experiment
+  (variant B faster in Mid-Market only); onboarding milestone dates drawn step by step from the
+  journey map (contract -> kickoff -> access -> configuration -> data migrated -> training -> first
+  production use -> value), scaled per segment, with kickoffs before signature, steps run in
+  parallel, stalled onboardings and milestones still in the future left empty.
 - `product/events/events_<yyyy>_<mm>.<ext>`: one file per calendar month, the format chosen by
   the month's index mod 4 (csv, jsonl, jsonl.gz, parquet). Events follow the CRM timeline:
   sales-led users sign up after access is provisioned, PLG accounts start with a sign-up, the
