@@ -1,6 +1,7 @@
 """The catalogue's segment groups and journeys per segment (SPEC §4.1), parsed and validated."""
 
 import copy
+import datetime as dt
 
 import duckdb
 import pytest
@@ -93,3 +94,55 @@ def test_the_tables_are_written_with_their_descriptions(doc):
     assert con.execute("select count(*) from duckdb_columns() where schema_name = 'config'"
                        " and comment is null").fetchone() == (0,)
     assert con.execute("select count(*) from config.segment_groups").fetchone() == (3,)
+
+
+# SPEC §9: the analyses' defaults live in the catalogue and are validated like the rest.
+
+def test_default_analysis_settings(doc):
+    cat = parse_catalogue(doc)
+    by_segment = {s["segment"]: s for s in cat.segments}
+    assert {s: (by_segment[s]["stall_after_days"], by_segment[s]["benchmark_low_days"],
+                by_segment[s]["benchmark_high_days"])
+            for s in ("Enterprise", "Mid-Market", "SMB", "PLG")} == {
+        "Enterprise": (21.0, 45.0, 90.0), "Mid-Market": (14.0, 30.0, 60.0),
+        "SMB": (7.0, 7.0, 30.0), "PLG": (3.0, 1.0, 7.0)}
+    assert cat.experiments == [{"experiment": "onboarding_ab", "arm_column": "onboarding_variant",
+                                "control_arm": "A", "alpha": 0.05}]
+    assert cat.features == [
+        {"feature": "shared_dashboards", "event_name": "dashboard_shared",
+         "released_at": dt.date(2025, 9, 1)},
+        {"feature": "search", "event_name": "search_performed",
+         "released_at": dt.date(2025, 9, 1)},
+    ]
+
+
+def test_experiment_alpha_defaults_to_five_percent(doc):
+    del doc["experiments"]["onboarding_ab"]["alpha"]
+    assert parse_catalogue(doc).experiments[0]["alpha"] == 0.05
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: d["segments"]["SMB"].update(benchmark_days=[30, 7]), "benchmark_days"),
+    (lambda d: d["segments"]["SMB"].update(benchmark_days=[7]), "benchmark_days"),
+    (lambda d: d["segments"]["SMB"].update(stall_after_days=-1), "stall_after_days"),
+    (lambda d: d["experiments"]["onboarding_ab"].update(arm_column="account_name"), "arm_column"),
+    (lambda d: d["experiments"]["onboarding_ab"].update(control_arm=""), "control_arm"),
+    (lambda d: d["experiments"]["onboarding_ab"].update(alpha=1.5), "alpha"),
+    (lambda d: d["features"]["search"].update(released_at="September"), "released_at"),
+    (lambda d: d["features"]["search"].pop("event"), "event"),
+])
+def test_bad_analysis_settings_are_refused(doc, change, message):
+    change(doc)
+    with pytest.raises(CatalogueError, match=message):
+        parse_catalogue(doc)
+
+
+def test_the_analysis_tables_are_written(doc):
+    con = duckdb.connect()
+    write_catalogue(con, parse_catalogue(copy.deepcopy(doc)))
+    assert con.execute("select experiment, arm_column, control_arm, alpha"
+                       " from config.experiments").fetchall() == [
+        ("onboarding_ab", "onboarding_variant", "A", 0.05)]
+    assert con.execute("select feature, released_at from config.features"
+                       " order by feature").fetchall() == [
+        ("search", dt.date(2025, 9, 1)), ("shared_dashboards", dt.date(2025, 9, 1))]

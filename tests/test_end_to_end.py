@@ -1371,7 +1371,9 @@ def test_ttv_retention(built_small_warehouse):
 # --------------------------------------------------------------------------------------------
 
 MARTS = ("account_milestones", "account_ttv", "journey_steps", "journey_step_summary",
-         "cohort_ttv", "ttv_retention")
+         "cohort_ttv", "ttv_retention", "account_revenue", "churn_reasons", "stalled_accounts",
+         "quartile_profile", "experiment_results", "free_to_paid", "feature_adoption",
+         "ttv_benchmarks")
 
 
 @pytest.mark.parametrize("table", MARTS)

@@ -52,7 +52,8 @@ create table marts.account_ttv (
     cohort_quarter varchar, first_value_at timestamp, ttfv_days double, value_at timestamp,
     ttv_days double, full_value_at timestamp, time_to_full_value_days double, ttv_band varchar,
     value_status varchar, days_onboarding double, onboarding_progress double,
-    renewal_outcome varchar, first_term_arr decimal(18, 2), data_issue varchar, as_of_date date
+    renewal_outcome varchar, first_term_arr decimal(18, 2), data_issue varchar, as_of_date date,
+    ttv_quartile integer
 );
 create schema raw;
 create table raw.accounts (account_id varchar, created_at timestamp);
@@ -97,7 +98,8 @@ def events_db(tmp_path: Path, rows: list[tuple]) -> Path:
 def ttv_db(tmp_path: Path, rows: list[tuple], crm=CRM_ACCOUNTS) -> Path:
     full_rows = [
         (acc, seg, "Software", "pro", "direct", "csm1", start, None, None, None, ttfv, None, ttv,
-         None, None, band, status, days, progress, renewal, 1000, None, "2026-06-01")
+         None, None, band, status, days, progress, renewal, 1000, None, "2026-06-01",
+         None if ttv is None else 1)  # SPEC §9.4: one account per segment ranks first
         for acc, seg, start, ttfv, ttv, band, status, days, progress, renewal in rows
     ]
     path = make_db(tmp_path / "ttv.duckdb", TTV_DDL, "marts.account_ttv", full_rows)
@@ -212,7 +214,8 @@ def test_account_ttv_clean_passes_with_nulls_allowed(tmp_path):
 
     assert outcome.passed, outcome.summary()
     assert outcome.rows == 4
-    assert len(outcome.outcomes) == 16  # ttv_band not null added by SPEC §4.1
+    # ttv_band not null added by SPEC §4.1; ttv_quartile's vocabulary and rule by SPEC §9.4
+    assert len(outcome.outcomes) == 18
     assert failures(outcome) == {}
 
 

@@ -6,6 +6,7 @@ Run `python -m dagster_project.lib.catalogue [FILE]` to validate a catalogue and
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import sys
 from dataclasses import dataclass
@@ -44,6 +45,8 @@ class Catalogue:
     milestone_targets: list[dict]
     journey_segments: list[dict]
     segment_groups: list[dict]
+    experiments: list[dict]
+    features: list[dict]
 
     def tables(self) -> dict[str, list[dict]]:
         return {
@@ -54,6 +57,8 @@ class Catalogue:
             "milestone_targets": self.milestone_targets,
             "journey_segments": self.journey_segments,
             "segment_groups": self.segment_groups,
+            "experiments": self.experiments,
+            "features": self.features,
         }
 
 
@@ -83,10 +88,20 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
         "full_value_milestone": "varchar",
         "target_days": "double",
         "best_in_class_days": "double",
+        "stall_after_days": "double",
+        "benchmark_low_days": "double",
+        "benchmark_high_days": "double",
     },
     "milestone_targets": {"segment": "varchar", "milestone": "varchar", "target_days": "double"},
     "journey_segments": {"journey": "varchar", "segment": "varchar"},
     "segment_groups": {"segment_group": "varchar", "segment": "varchar"},
+    "experiments": {
+        "experiment": "varchar",
+        "arm_column": "varchar",
+        "control_arm": "varchar",
+        "alpha": "double",
+    },
+    "features": {"feature": "varchar", "event_name": "varchar", "released_at": "date"},
 }
 
 # What each config table holds: its DuckDB comment, so a SQL client shows it (SPEC §4.1).
@@ -102,6 +117,10 @@ TABLE_DESCRIPTIONS: dict[str, str] = {
                         "does not list).",
     "segment_groups": "The segments each segment group pools; the aggregate marts have a row "
                       "per segment and one per group.",
+    "experiments": "Onboarding experiments (SPEC §9.5): the account column holding the arm, the "
+                   "control arm and the significance level.",
+    "features": "Features whose adoption is measured (SPEC §9.7): the event that means used and "
+                "the release date.",
 }
 
 # What each config column holds (the same name means the same thing in every config table): its
@@ -132,7 +151,22 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "target_days": "Target days from the start of the clock; NULL when none.",
     "best_in_class_days": "Best-in-class days to value; NULL when none.",
     "segment_group": "The segment group's name.",
+    "stall_after_days": "Days without progress after which an onboarding account is stalled; "
+                        "NULL when none.",
+    "benchmark_low_days": "Low end of the market's range of days to value; NULL when none.",
+    "benchmark_high_days": "High end of the market's range of days to value; NULL when none.",
+    "experiment": "The experiment's name.",
+    "arm_column": "The account_ttv column that holds the account's arm.",
+    "control_arm": "The arm the others are compared with.",
+    "alpha": "Significance level: a log-rank p-value below it is significant.",
+    "feature": "The feature's name.",
+    "released_at": "The feature's release date (00:00 UTC).",
 }
+
+# The account_ttv columns an experiment's arm may be read from (text columns of onboarding).
+EXPERIMENT_ARM_COLUMNS = ("onboarding_variant", "configuration_approach", "touch_model",
+                          "plan_tier", "sales_channel")
+DEFAULT_ALPHA = 0.05
 
 # The row of `config.segments` that applies to accounts whose segment is not listed.
 DEFAULT_SEGMENT = "*"
@@ -159,8 +193,10 @@ def parse_catalogue(doc: dict) -> Catalogue:
     segments, targets = _parse_segments(doc.get("clock") or {}, doc.get("segments") or {}, names)
     journey_segments = _parse_journey_segments(doc.get("journeys"), segments)
     groups = _parse_segment_groups(doc.get("segment_groups"), segments)
+    experiments = _parse_experiments(doc.get("experiments"))
+    features = _parse_features(doc.get("features"))
     return Catalogue(milestones, milestone_events, journeys, segments, targets, journey_segments,
-                     groups)
+                     groups, experiments, features)
 
 
 def _parse_milestones(items) -> tuple[list[dict], list[dict]]:
@@ -261,11 +297,13 @@ def _parse_segments(clock: dict, segments: dict, names: set[str]) -> tuple[list[
             row[key] = spec.get(key, clock[key])
             if row[key] not in names:
                 raise CatalogueError(f"segment {segment!r}: {key} {row[key]!r} is not a milestone")
-        for key in ("target_days", "best_in_class_days"):
+        for key in ("target_days", "best_in_class_days", "stall_after_days"):
             value = spec.get(key)
             if value is not None and (not isinstance(value, (int, float)) or value < 0):
                 raise CatalogueError(f"segment {segment!r}: {key} must be a number of days >= 0")
             row[key] = None if value is None else float(value)
+        low, high = _parse_benchmark(segment, spec.get("benchmark_days"))
+        row["benchmark_low_days"], row["benchmark_high_days"] = low, high
         rows.append(row)
         if row["target_days"] is not None:
             targets.append(
@@ -281,6 +319,68 @@ def _parse_segments(clock: dict, segments: dict, names: set[str]) -> tuple[list[
                 )
             targets.append({"segment": segment, "milestone": milestone, "target_days": float(days)})
     return rows, targets
+
+
+def _parse_benchmark(segment: str, value) -> tuple[float | None, float | None]:
+    """The market's range of days to value, `benchmark_days: [low, high]` (SPEC §9.8)."""
+    if value is None:
+        return None, None
+    if (not isinstance(value, list) or len(value) != 2
+            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+            or not 0 <= value[0] <= value[1]):
+        raise CatalogueError(
+            f"segment {segment!r}: benchmark_days must be [low, high] with 0 <= low <= high"
+        )
+    return float(value[0]), float(value[1])
+
+
+def _parse_experiments(items) -> list[dict]:
+    """Experiments (SPEC §9.5): `name: {arm_column, control_arm, alpha}`."""
+    if items is None:
+        return []
+    if not isinstance(items, dict):
+        raise CatalogueError("`experiments` must map experiment names to their arm column and "
+                             "control arm")
+    rows = []
+    for name, spec in items.items():
+        spec = spec if isinstance(spec, dict) else {}
+        column, control = spec.get("arm_column"), spec.get("control_arm")
+        if column not in EXPERIMENT_ARM_COLUMNS:
+            raise CatalogueError(
+                f"experiment {name!r}: arm_column must be one of "
+                f"{', '.join(EXPERIMENT_ARM_COLUMNS)}"
+            )
+        if control is None or str(control).strip() == "":
+            raise CatalogueError(f"experiment {name!r} needs a control_arm")
+        alpha = spec.get("alpha", DEFAULT_ALPHA)
+        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
+            raise CatalogueError(f"experiment {name!r}: alpha must be a number between 0 and 1")
+        rows.append({"experiment": name, "arm_column": column, "control_arm": str(control),
+                     "alpha": float(alpha)})
+    return rows
+
+
+def _parse_features(items) -> list[dict]:
+    """Features (SPEC §9.7): `name: {event, released_at}`; released_at is a date."""
+    if items is None:
+        return []
+    if not isinstance(items, dict):
+        raise CatalogueError("`features` must map feature names to their event and released_at")
+    rows = []
+    for name, spec in items.items():
+        spec = spec if isinstance(spec, dict) else {}
+        event, released = spec.get("event"), spec.get("released_at")
+        if not event:
+            raise CatalogueError(f"feature {name!r} needs an `event`")
+        if isinstance(released, str):
+            try:
+                released = dt.date.fromisoformat(released)
+            except ValueError:
+                released = None
+        if not isinstance(released, dt.date) or isinstance(released, dt.datetime):
+            raise CatalogueError(f"feature {name!r}: released_at must be a date like 2025-09-01")
+        rows.append({"feature": name, "event_name": str(event), "released_at": released})
+    return rows
 
 
 def _parse_journey_segments(journeys: dict, segments: list[dict]) -> list[dict]:

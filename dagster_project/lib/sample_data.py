@@ -3,13 +3,14 @@
 `generate_landing(out_dir)` writes a realistic, reproducible CRM and product-analytics export:
 
 - `crm/accounts.csv`, `crm/contracts.csv`, `crm/onboarding.csv`: accounts in four segments
-  (Enterprise, Mid-Market, SMB, PLG) signed over the 18 months before `end_date`; one
-  new-business contract per sales-led account (and per PLG account that converts), renewals whose
-  probability falls with slower time to value, churn near the end of unrenewed terms, a few
-  expansions; onboarding milestone dates drawn step by step from the journey map
-  (contract -> kickoff -> access -> configuration -> data migrated -> training -> first production
-  use -> value), scaled per segment, with kickoffs before signature, steps run in parallel,
-  stalled onboardings and milestones still in the future left empty.
+  (Enterprise, Mid-Market, SMB, PLG) signed over the 18 months before `end_date`; one new-business
+  contract per sales-led account (and per PLG account that converts), renewals whose probability
+  falls with slower time to value, churn near the end of unrenewed terms (slow accounts leaning to
+  "no value realized"), expansions more often and sooner for fast accounts, an onboarding experiment
+  (variant B faster in Mid-Market only); onboarding milestone dates drawn step by step from the
+  journey map (contract -> kickoff -> access -> configuration -> data migrated -> training -> first
+  production use -> value), scaled per segment, with kickoffs before signature, steps run in
+  parallel, stalled onboardings and milestones still in the future left empty.
 - `product/events/events_<yyyy>_<mm>.<ext>`: one file per calendar month, the format chosen by
   the month's index mod 4 (csv, jsonl, jsonl.gz, parquet). Events follow the CRM timeline:
   sales-led users sign up after access is provisioned, PLG accounts start with a sign-up, the
@@ -239,7 +240,10 @@ def _simulate_accounts(rng: np.random.Generator, n: int, end_ts: float) -> dict:
     steps[:, CONFIG] *= np.where(custom, 1.3, 0.85)
     steps[:, DATA] *= 1.0 + 0.15 * n_integrations
     steps[:, TRAINING] *= np.where(low_touch, 1.2, 1.0)
-    steps[:, DATA:] *= np.where(variant == 2, 0.9, 1.0)[:, None]
+    # The onboarding experiment (SPEC §9.5): variant B (guided configuration and migration)
+    # shortens the steps from configuration on by 60% for Mid-Market and changes nothing
+    # elsewhere, so marts.experiment_results has a real effect in one segment and none in SMB.
+    steps[:, CONFIG:] *= np.where((variant == 2) & (seg == MM), 0.4, 1.0)[:, None]
     m = np.empty((n, 7))
     m[:, KICKOFF] = start + np.where(kick_early, -_tri(rng, (1, 5, 14), n), steps[:, 0]) * DAY
     for j in range(1, 7):
@@ -337,6 +341,14 @@ def _renewal_probability(ttv_days: float) -> float:
     return 0.95 if ttv_days < 30 else 0.87 if ttv_days < 60 else 0.76 if ttv_days < 90 else 0.61
 
 
+def _expansion_odds(ttv_days: float) -> tuple[float, float]:
+    """Probability of an expansion and a factor on the time to it, by time to value: fast
+    accounts expand more often and sooner."""
+    if not np.isfinite(ttv_days) or ttv_days >= 90:
+        return 0.06, 1.2
+    return (0.45, 0.5) if ttv_days < 30 else (0.30, 0.8) if ttv_days < 60 else (0.15, 1.0)
+
+
 def _contracts_and_churn(a: dict, end_ts: float) -> tuple[list[tuple], np.ndarray]:
     """Contracts per account (chronological) and each account's churn time (inf = active)."""
     E, n = end_ts, a["n"]
@@ -370,10 +382,13 @@ def _contracts_and_churn(a: dict, end_ts: float) -> tuple[list[tuple], np.ndarra
                 if c >= E:
                     c = term_end + (E - term_end) * a["u_churn2"][i]
                 churn[i] = c
-        # Expansion ("exceed value") some months after value, co-terminated with the term.
+        # Expansion ("exceed value") some months after value, co-terminated with the term: more
+        # likely and sooner the faster value came (SPEC §9.1: does fast TTV bring expansion?).
         value = a["value_true"][i]
-        if np.isfinite(value) and a["u_expand"][i] < 0.15:
-            x = _snap(np.array([max(value, signed) + a["expand_after"][i] * DAY]),
+        ttv_days = (value - a["start"][i]) / DAY
+        expand_p, expand_pace = _expansion_odds(ttv_days)
+        if np.isfinite(value) and a["u_expand"][i] < expand_p:
+            x = _snap(np.array([max(value, signed) + a["expand_after"][i] * expand_pace * DAY]),
                       np.array([a["expand_sod"][i]]))[0]
             if x < min(E, churn[i]):
                 x_day = _day(x)
@@ -420,8 +435,12 @@ def _write_crm(rng: np.random.Generator, a: dict, contracts: list[tuple], churn:
     for i in range(n):
         reason = ""
         if churned[i]:
+            # slow value (90 days or more) churns for "no value realized" half the time: the
+            # reason analysts look for in marts.churn_reasons (SPEC §9.2)
+            slow = not (a["value_true"][i] - a["start"][i]) / DAY < 90
             reason = ("inactive" if not a["sales"][i] and not a["converts"][i]
                       else "no_value_realized" if not a["value_true"][i] < churn[i]
+                      else "no_value_realized" if slow and a["churn_reason"][i] % 2 == 0
                       else CHURN_REASONS[1 + a["churn_reason"][i] % (len(CHURN_REASONS) - 1)])
         accounts.append((
             ids[i], names[i], SEGMENTS[a["seg"][i]], INDUSTRIES[a["industry"][i]],

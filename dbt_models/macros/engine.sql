@@ -148,3 +148,29 @@
 {% macro spark__incremental_strategy() -%}
     {{ return('insert_overwrite') }}
 {%- endmacro %}
+
+{#- The complementary error function erfc(x), for the p-value of a chi-square with one degree
+    of freedom: p = erfc(sqrt(chi2 / 2)) (SPEC §9.5). Neither DuckDB (2.0) nor Spark (4) has erf
+    or erfc, so both use the Chebyshev fit of Numerical Recipes (2nd ed., §6.2, `erfcc`):
+    fractional error below 1.2e-7 for every x, x >= 0 and x < 0 (erfc(-x) = 2 - erfc(x)).
+    An engine with a native erfc gets its own variant here. -#}
+{% macro erfc(x) -%}
+    {{ return(adapter.dispatch('erfc')(x)) }}
+{%- endmacro %}
+
+{% macro default__erfc(x) -%}
+    {%- set z = 'abs(cast(' ~ x ~ ' as double))' -%}
+    {%- set t = '(1 / (1 + 0.5 * ' ~ z ~ '))' -%}
+    {%- set coefficients = [1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807,
+                            -1.13520398, 1.48851587, -0.82215223, 0.17087277] -%}
+    {%- set ns = namespace(poly='0') -%}
+    {%- for c in coefficients | reverse -%}
+        {%- set ns.poly = '(' ~ c ~ ' + ' ~ t ~ ' * ' ~ ns.poly ~ ')' -%}
+    {%- endfor -%}
+    {#- erfc(z) for z = |x|, then erfc(x) = 2 - erfc(|x|) for x < 0 -#}
+    (case
+        when {{ x }} is null then null
+        when {{ x }} >= 0 then {{ t }} * exp(-{{ z }} * {{ z }} - 1.26551223 + {{ t }} * {{ ns.poly }})
+        else 2 - {{ t }} * exp(-{{ z }} * {{ z }} - 1.26551223 + {{ t }} * {{ ns.poly }})
+    end)
+{%- endmacro %}

@@ -21,6 +21,9 @@ from tests.spark.compare import Table, read_spark_table
 MART_TABLES = (
     "account_milestones", "account_ttv", "journey_steps", "journey_step_summary", "cohort_ttv",
     "ttv_retention",
+    # SPEC §9
+    "account_revenue", "churn_reasons", "stalled_accounts", "quartile_profile",
+    "experiment_results", "free_to_paid", "feature_adoption", "ttv_benchmarks",
 )
 
 

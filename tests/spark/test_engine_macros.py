@@ -26,12 +26,16 @@ with cases as (
             as payload,
         'acct-0042 / EMEA' as label,
         -7 as numerator,
-        2 as denominator
+        2 as denominator,
+        cast(0.0 as double) as erfc_x
     union all
     select 2, cast('2026-03-01 10:00:00' as timestamp), cast('2026-02-27 22:00:00' as timestamp),
-        'not json', 'ACCT 42', 7, 0
+        'not json', 'ACCT 42', 7, 0, 1.3859038243496777
     union all
-    select 3, cast('1969-12-31 23:59:59.5' as timestamp), null, '{"plan": null}', null, null, 3
+    select 3, cast('1969-12-31 23:59:59.5' as timestamp), null, '{"plan": null}', null, null, 3,
+        -1.0
+    union all
+    select 4, null, null, null, null, null, null, null
 )
 
 select
@@ -49,18 +53,27 @@ select
     {{ json_field('payload', '$.tags[1]') }} as second_tag,
     {{ json_field('payload', '$.missing') }} as missing,
     {{ regex_matches('label', '^acct-\\d{4}\\b') }} as is_account_label,
-    {{ regex_replace_all('label', '\\d', "#'") }} as masked_label
+    {{ regex_replace_all('label', '\\d', "#'") }} as masked_label,
+    {{ erfc('erfc_x') }} as erfc_value
 from cases
 order by case_id
 """
 
 # 2026-01-01 is day 20454 after 1970-01-01; 2026-03-01 is 31 + 28 days later.
+# erfc (the log-rank p-value, SPEC §9.5): erfc(0) = 1 exactly; 1.3859038243496777 is
+# sqrt(3.841458820694124 / 2), the square root of half the 5% critical value of a chi-square with
+# one degree of freedom, so erfc of it is the tail 0.05; erfc(-1) = 2 - erfc(1) =
+# 2 - 0.157299207050285 (Abramowitz and Stegun, table 7.1) = 1.842700792949715.
+# The fit's relative error is below 1.2e-7: ERFC_TOL.
+ERFC_TOL = 1.2e-7
 EXPECTED = [
     (1, 1.5 + 1e-6 / 86400, 20454 * 86400.0, 20454, -3.5, -3, "pro", "5", "true", '{"id":"u1"}',
-     "u1", "b", None, True, "acct-#'#'#'#' / EMEA"),
+     "u1", "b", None, True, "acct-#'#'#'#' / EMEA", 1.0),
     (2, -1.5, 20513 * 86400.0 + 10 * 3600, 20513, None, None, None, None, None, None, None, None,
-     None, False, "ACCT #'#'"),
-    (3, None, -0.5, -1, None, None, None, None, None, None, None, None, None, None, None),
+     None, False, "ACCT #'#'", 0.05),
+    (3, None, -0.5, -1, None, None, None, None, None, None, None, None, None, None, None,
+     1.842700792949715),
+    (4, None, None, None, None, None, None, None, None, None, None, None, None, None, None, None),
 ]
 
 
@@ -74,8 +87,13 @@ def compile_for(target: str, tmp_path) -> str:
 def assert_rows(engine: str, rows: list[tuple]) -> None:
     assert len(rows) == len(EXPECTED), (engine, rows)
     for row, expected in zip(rows, EXPECTED):
+        *row, erfc_got = row
+        *expected, erfc_want = expected
         wrong = [(i, got, want) for i, (got, want) in enumerate(zip(row, expected))
                  if not same_value(got, want) or (got is None) != (want is None)]
+        if (erfc_got is None) != (erfc_want is None) or (
+                erfc_want is not None and not math.isclose(erfc_got, erfc_want, rel_tol=ERFC_TOL)):
+            wrong.append(("erfc", erfc_got, erfc_want))
         assert not wrong, f"{engine}, case {expected[0]}: (column, got, expected) {wrong}"
 
 
@@ -94,3 +112,22 @@ def test_macros_on_spark(spark_build, tmp_path):
     rows = [tuple(row) for row in SparkSession.builder.getOrCreate().sql(sql).collect()]
     assert_rows("spark", rows)
     assert not math.isinf(rows[1][4] or 0.0)
+
+
+def test_erfc_fit_is_within_its_documented_error():
+    """The fit engine.sql's erfc compiles to, against Python's erfc on a grid (no engine)."""
+    coefficients = [1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398,
+                    1.48851587, -0.82215223, 0.17087277]
+
+    def fitted(x: float) -> float:
+        z = abs(x)
+        t = 1 / (1 + 0.5 * z)
+        poly = 0.0
+        for c in reversed(coefficients):
+            poly = c + t * poly
+        value = t * math.exp(-z * z - 1.26551223 + t * poly)
+        return value if x >= 0 else 2 - value
+
+    for i in range(-400, 601):
+        x = i / 100
+        assert math.isclose(fitted(x), math.erfc(x), rel_tol=ERFC_TOL), x

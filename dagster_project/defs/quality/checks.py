@@ -70,6 +70,19 @@ GUARDED = [
     Guarded(_mart("cohort_ttv"), "marts", "cohort_ttv", "cohort_ttv"),
     Guarded(_mart("ttv_retention"), "marts", "ttv_retention", "ttv_retention",
             reads=(_mart("account_ttv"),)),
+    # SPEC §9: the analyses; suites that compare with account_ttv read it
+    Guarded(_mart("account_revenue"), "marts", "account_revenue", "account_revenue",
+            reads=(_mart("account_ttv"),)),
+    Guarded(_mart("churn_reasons"), "marts", "churn_reasons", "churn_reasons",
+            reads=(_mart("account_ttv"),)),
+    Guarded(_mart("stalled_accounts"), "marts", "stalled_accounts", "stalled_accounts",
+            reads=(_mart("account_ttv"),)),
+    Guarded(_mart("quartile_profile"), "marts", "quartile_profile", "quartile_profile",
+            reads=(_mart("account_ttv"),)),
+    Guarded(_mart("experiment_results"), "marts", "experiment_results", "experiment_results"),
+    Guarded(_mart("free_to_paid"), "marts", "free_to_paid", "free_to_paid"),
+    Guarded(_mart("feature_adoption"), "marts", "feature_adoption", "feature_adoption"),
+    Guarded(_mart("ttv_benchmarks"), "marts", "ttv_benchmarks", "ttv_benchmarks"),
 ]
 
 

@@ -149,6 +149,10 @@ final as (
             when days_onboarding > target_days then 'overdue'
             else 'in_progress'
         end as value_status,
+        -- SPEC §9.4: 1 (fastest) to 4 within the segment, over the trusted durations only
+        case when ttv_days is not null then ntile(4) over (
+            partition by segment, ttv_days is null order by ttv_days, account_id
+        ) end as ttv_quartile,
         target_days,
         best_in_class_days,
         days_onboarding,

@@ -1,0 +1,9 @@
+with source as (
+    select * from {{ source('config', 'experiments') }}
+),
+
+final as (
+    select * from source
+)
+
+select * from final

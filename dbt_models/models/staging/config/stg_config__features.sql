@@ -1,0 +1,9 @@
+with source as (
+    select * from {{ source('config', 'features') }}
+),
+
+final as (
+    select * from source
+)
+
+select * from final
