@@ -729,11 +729,11 @@ def check_freshness(working: Path, as_of: dt.date, max_days: int) -> SuiteOutcom
 
 def unknown_events_outcome(unknown: list) -> SuiteOutcome:
     """The catalogue's events missing from the loaded events (lib/catalogue.py,
-    events_not_in_data): a milestone's is an error (it would be reached by no account, without
-    a word), a feature's (or another table's) a warning (it may not have shipped yet)."""
+    events_not_in_data): a milestone's with a near loaded name is an error (a misspelling: it
+    would be reached by no account, without a word); the others are warnings (UnknownEvent)."""
     outcomes = [ExpectationOutcome(
         expectation="catalogue_event_occurs", column="event_name",
-        severity=ERROR if u.table == "milestone_events" else WARN, success=False,
+        severity=ERROR if u.is_error else WARN, success=False,
         unexpected_count=1, examples=[u.event_name], message=f"config.{u.table}: {u.message}",
         why="a misspelt event name silently leaves its milestone reached by no account "
             "(issue 9); fix config/ttv.yml") for u in unknown]
