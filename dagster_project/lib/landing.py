@@ -36,7 +36,7 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.lib.sources import FieldSpec, Source
+from dagster_project.lib.sources import LABEL_IGNORED, FieldSpec, Source
 
 TEXT, TIMESTAMP, DATE, DECIMAL, BOOLEAN, JSON = "text", "timestamp", "date", "decimal", "boolean", "json"
 
@@ -150,6 +150,7 @@ class LoadResult:
     rows_quarantined: int
     reasons: dict[str, int]
     rejected: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (file, reason)
+    unclaimed: list[str] = dataclasses.field(default_factory=list)  # files no source reads
 
 
 def _q(text: str) -> str:
@@ -160,6 +161,12 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _label_key(sql: str) -> str:
+    """sources.label_key in SQL: a value compared case- and label-blind (`Closed Won` = `closedwon`)."""
+    ignored = LABEL_IGNORED.replace("\t", "\\t").replace("\r", "\\r").replace("\n", "\\n")
+    return f"regexp_replace(lower(trim({sql})), '[{ignored}]+', '', 'g')"
+
+
 def _json_path(name: str) -> str:
     return "$" + "".join("." + '"' + part.replace('"', '\\"') + '"' for part in name.split("."))
 
@@ -168,8 +175,11 @@ def file_format(source: Source, path: Path) -> str:
     if source.format:
         return source.format
     name = path.name.lower()
-    for suffix, fmt in ((".csv", "csv"), (".jsonl", "jsonl"), (".jsonl.gz", "jsonl"),
-                        (".json.gz", "jsonl"), (".ndjson", "jsonl"), (".parquet", "parquet"),
+    # compressed variants are read by DuckDB itself (from the .gz); `.json` is JSON lines, as
+    # Mixpanel's export API and most event pipelines write it despite the name
+    for suffix, fmt in ((".csv", "csv"), (".csv.gz", "csv"), (".jsonl", "jsonl"),
+                        (".jsonl.gz", "jsonl"), (".json", "jsonl"), (".json.gz", "jsonl"),
+                        (".ndjson", "jsonl"), (".ndjson.gz", "jsonl"), (".parquet", "parquet"),
                         (".zip", "zip")):
         if name.endswith(suffix):
             return fmt
@@ -343,8 +353,17 @@ def _open(con, path: Path, fmt: str, source: Source, rescan: bool = False) -> _R
         reader = (f"read_csv({fp}, columns = {{'_raw': 'VARCHAR'}}, header = false, "
                   f"delim = chr(31), quote = '', escape = '', auto_detect = false, "
                   f"{_text_options(source)})")
+        # the fields a record has, from the first one the source keeps: Segment's first line
+        # may be an identify call, which has no `event`; a file of such calls alone checks none
+        kept = ""
+        if source.where_field:
+            value = "coalesce(" + ", ".join(
+                f"nullif(trim(json_extract_string(_raw, {_q(_json_path(n))})), '')"
+                for n in source.where_field.names) + ")"
+            kept = (f" and coalesce({_label_key(value)} in "
+                    f"({', '.join(_q(v) for v in source.where_values)}), false)")
         first = con.execute(f"select _raw from {reader} where json_valid(_raw) "
-                            "and json_type(_raw) = 'OBJECT' limit 1").fetchone()
+                            f"and json_type(_raw) = 'OBJECT'{kept} limit 1").fetchone()
         keys = set(con.execute("select json_keys(?::json)", [first[0]]).fetchone()[0]) if first else set()
         # the rejects of a first scan, when this is a rescan (see _read_files)
         rejected = _rejected_lines(con) if rescan else None
@@ -426,7 +445,8 @@ def _file_sql(con, source: Source, table: LandingTable, path: Path, rel: str,
         text = f"nullif(trim({texts[column]}), '')"
         if spec.mapping:
             cases = " ".join(f"when {_q(k)} then {_q(v)}" for k, v in spec.mapping.items())
-            mapped = f"(case {text} {cases} end)"
+            keep = f" else {text}" if spec.unmapped == "keep" else ""
+            mapped = f"(case {_label_key(text)} {cases}{keep} end)"
             checks.append((f"{text} is not null and {mapped} is null", column,
                            f"{_q('value not mapped for ' + column + ': ')} || {text}"))
             text = mapped
@@ -448,7 +468,7 @@ def _file_sql(con, source: Source, table: LandingTable, path: Path, rel: str,
         if value is None:
             raise SchemaMismatch(f"{display}: missing field {' or '.join(source.where_field.names)} "
                                  f"used by `where` of source {source.name!r}")
-        filtered = (f"coalesce(lower(trim({value})) not in "
+        filtered = (f"coalesce({_label_key(value)} not in "
                     f"({', '.join(_q(v) for v in source.where_values)}), true)")
     used = {n for spec in source.fields.values() for n in spec.referenced}
     if source.where_field:
@@ -498,7 +518,8 @@ def _ensure_tables(con) -> None:
             modified_ns bigint, sha256 varchar, duplicate_of varchar, rows_landed bigint,
             rows_loaded bigint, rows_duplicate bigint, rows_filtered bigint,
             rows_quarantined bigint, loaded_at timestamp)""")
-    # status: loaded | duplicate (of another file) | rejected (unreadable: reason, line)
+    # status: loaded | duplicate (of another file) | rejected (unreadable: reason, line) |
+    # unclaimed (no source matches the file: no source, no table, no rows)
     for column, kind in (("status", "varchar"), ("reason", "varchar"), ("line", "bigint")):
         con.execute(f"alter table raw.landed_files add column if not exists {column} {kind}")
     con.execute("""update raw.landed_files set status = case when duplicate_of is null
@@ -837,6 +858,46 @@ def _record(con, table: LandingTable, files: list[_LandedFile], now: dt.datetime
     con.execute("drop table if exists _superseded")
 
 
+UNCLAIMED_REASON = "no source in the registry (config/sources.yml) matches this file"
+
+
+def _claimed(landing_dir: Path, sources: list[Source]) -> set[Path]:
+    return {p for s in sources for pattern in s.patterns for p in landing_dir.glob(pattern)
+            if p.is_file()}
+
+
+def _record_unclaimed(con, landing_dir: Path, registry: list[Source], now: dt.datetime) -> list[str]:
+    """Every file under the landing zone that no source reads, as `unclaimed` rows of
+    raw.landed_files (no source, no table, no rows), so a vendor's new file name or folder is
+    seen rather than silently skipped. Hidden files and folders (`.DS_Store`, `.git/`) are not
+    exports. A row stays as it was while its file is unchanged, so re-running changes nothing."""
+    claimed = _claimed(landing_dir, registry)
+    # the warehouse itself (and its .wal), should it lie in the landing zone: not an export
+    own = tuple(str(Path(r[0]).resolve()) for r in con.execute(
+        "select path from duckdb_databases() where path is not null").fetchall())
+    found = {}
+    for path in landing_dir.rglob("*"):
+        rel = path.relative_to(landing_dir)
+        if (any(part.startswith(".") for part in rel.parts) or path in claimed
+                or not path.is_file() or (own and str(path.resolve()).startswith(own))):
+            continue
+        stat = path.stat()
+        found[rel.as_posix()] = (stat.st_size, stat.st_mtime_ns)
+    before = {r[0]: (r[1], r[2]) for r in con.execute(
+        "select file, size_bytes, modified_ns from raw.landed_files where status = 'unclaimed'"
+    ).fetchall()}
+    stale = [f for f, stat in before.items() if found.get(f) != stat]
+    if stale:
+        con.execute("delete from raw.landed_files where status = 'unclaimed' "
+                    "and file in (select unnest(?::varchar[]))", [stale])
+    for rel, (size, modified_ns) in sorted(found.items()):
+        if before.get(rel) != (size, modified_ns):
+            con.execute("insert into raw.landed_files values (null, ?, null, ?, ?, null, null, "
+                        "0, 0, 0, 0, 0, ?, 'unclaimed', ?, null)",
+                        [rel, size, modified_ns, now, UNCLAIMED_REASON])
+    return sorted(found)
+
+
 def load_table(con, landing_dir: Path, table: LandingTable, registry: list[Source],
                now: dt.datetime | None = None) -> LoadResult:
     """Load what is new for one canonical table from every source that fills it.
@@ -877,6 +938,7 @@ def load_table(con, landing_dir: Path, table: LandingTable, registry: list[Sourc
         # a CRM file no longer landed: the snapshot is merged again without it
         for source, rel in gone:
             con.execute("delete from raw.landed_files where source = ? and file = ?", [source, rel])
+        unclaimed = _record_unclaimed(con, landing_dir, registry, now)
         replaced = False
         if table.is_events:
             replaced = _load_events(con, table, files)
@@ -901,7 +963,7 @@ def load_table(con, landing_dir: Path, table: LandingTable, registry: list[Sourc
         con.execute("set TimeZone = 'UTC'")
     rejected = [(f.rel, f.reason_text) for f in to_read if f.rejected]
     return LoadResult(table.name, len(files), len(to_read), *[int(t) for t in totals], reasons,
-                      rejected)
+                      rejected, unclaimed)
 
 
 def load_landing(con, landing_dir: Path, registry: list[Source]) -> list[LoadResult]:
