@@ -54,8 +54,8 @@ def layouts(tmp_path_factory):
     con.close()
 
 
-def rows(con, sql: str) -> list[tuple]:
-    return con.execute(sql).fetchall()
+def rows(con, sql: str, params=None) -> list[tuple]:
+    return con.execute(sql, params or []).fetchall()
 
 
 def test_hubspot_download_names_and_labels_in_any_case(layouts):
@@ -241,3 +241,89 @@ def test_labels_are_matched_case_and_label_blind_and_collisions_refused():
         parse({"field": "ch", "map": {"Direct": "direct", "DIRECT": "partner"}})
     with pytest.raises(sources.RegistryError, match="unmapped"):
         parse({"field": "ch", "unmapped": "keep"})
+
+
+# --------------------------------------------------------------------------------------------
+# Many small files: one set-based read per source and compression, per-file only as a fallback
+# --------------------------------------------------------------------------------------------
+
+def _posthog_day(day: int, lines: list[str]) -> tuple[str, bytes]:
+    import gzip
+
+    rel = f"posthog/exports/2026/07/{day:02d}/2026-07-{day:02d}T00:00:00.jsonl.gz"
+    return rel, gzip.compress("".join(line + "\n" for line in lines).encode(), mtime=0)
+
+
+def _posthog_event(uuid: str, account: str, day: int) -> str:
+    import json
+
+    return json.dumps({"uuid": uuid, "event": "login", "distinct_id": "u",
+                       "timestamp": f"2026-07-{day:02d}T10:00:00Z",
+                       "properties": {"$groups": {"company": account}}})
+
+
+def _many_files(root: Path) -> Path:
+    landing_dir = root / "landing"
+    L.main(landing_dir)  # the accounts 101-104, and one file of every other vendor
+    for day in range(1, 13):
+        lines = [_posthog_event(f"d{day}-{n}", str(101 + n % 4), day) for n in range(3)]
+        if day == 4:
+            lines.insert(1, "not json")  # quarantined at line 2; the lines after it keep theirs
+        if day == 7:
+            lines.append(_posthog_event("d7-x", "999", day))  # unknown account, line 4
+        if day == 9:
+            lines.append(_posthog_event("d2-0", "101", 2))  # a repeat of day 2's first event
+        rel, data = _posthog_day(day, lines)
+        (landing_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+        (landing_dir / rel).write_bytes(data)
+    return landing_dir
+
+
+def _loaded(con) -> dict[str, list[tuple]]:
+    snap = _snapshot(con)
+    # loaded_at is the run's clock; every other column must be the same whichever way it read
+    snap["landed_files"] = rows(con, "select * exclude (loaded_at) from raw.landed_files order by all")
+    return snap
+
+
+def test_many_files_in_one_pass_load_what_one_by_one_loads(tmp_path, monkeypatch):
+    landing_dir = _many_files(tmp_path)
+    batches = []
+    real = landing._read_jsonl_batch
+    monkeypatch.setattr(landing, "_read_jsonl_batch",
+                        lambda con, table, batch: batches.append(len(batch)) or real(con, table, batch))
+    with duckdb.connect(str(tmp_path / "batch.duckdb")) as con:
+        landing.load_landing(con, landing_dir, REGISTRY)
+        together = _loaded(con)
+    assert sorted(batches) == [2, 13]  # Segment's two .gz days; PostHog's 13 .jsonl.gz files
+    monkeypatch.setattr(landing, "_batchable", lambda landed: False)
+    with duckdb.connect(str(tmp_path / "single.duckdb")) as con:
+        landing.load_landing(con, landing_dir, REGISTRY)
+        alone = _loaded(con)
+    assert together == alone
+    # and what that is, by hand: day 4's bad line, day 7's unknown account, day 9's repeat
+    day = {d: _posthog_day(d, [])[0] for d in (4, 7, 9)}
+    assert [r[:4] for r in together["rejected_rows"] if r[0] == "posthog_events"] == [
+        ("posthog_events", day[4], 2, None), ("posthog_events", day[7], 4, "account_id")]
+    assert rows_of(together["events_duplicates"], "d2-0") == [(day[9], 4)]
+    assert len([r for r in together["events"] if r[6] == "posthog_events"]) == 36 + 1  # + ph-1
+
+
+def rows_of(table: list[tuple], event_id: str) -> list[tuple]:
+    # raw.events* columns: event_id ... properties, then _source, _file, _line, _extra
+    return [(r[7], r[8]) for r in table if r[0] == event_id]
+
+
+def test_a_corrupt_file_among_many_is_rejected_alone(tmp_path):
+    landing_dir = _many_files(tmp_path)
+    broken, data = _posthog_day(5, [_posthog_event("d5-0", "101", 5)] * 50)
+    (landing_dir / broken).write_bytes(data[: len(data) // 2])  # a truncated gzip
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        results = landing.load_landing(con, landing_dir, REGISTRY)
+        events = next(r for r in results if r.table == "events")
+        assert [file for file, _ in events.rejected] == [broken]
+        assert rows(con, "select status from raw.landed_files where file = ?", [broken]) == [
+            ("rejected",)]
+        # every other PostHog day loaded: 11 days of 3, the bad line and unknown account aside
+        assert rows(con, "select count(*) from raw.events where _source = 'posthog_events' "
+                         "and event_id like 'd%-%'") == [(33,)]

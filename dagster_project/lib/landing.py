@@ -200,6 +200,7 @@ class _Reader:
     present_json: set[str]
     raw: str  # the record as text, for the quarantine: computed only for rejected rows
     rejected: str | None = None  # temp table of the rows the reader itself rejected
+    file_sql: str | None = None  # the `_file` of each row, when the relation reads many files
 
     def has(self, name: str) -> bool:
         """Whether the file has the field: JSON records may omit any field, so always."""
@@ -355,15 +356,8 @@ def _open(con, path: Path, fmt: str, source: Source, rescan: bool = False) -> _R
                   f"{_text_options(source)})")
         # the fields a record has, from the first one the source keeps: Segment's first line
         # may be an identify call, which has no `event`; a file of such calls alone checks none
-        kept = ""
-        if source.where_field:
-            value = "coalesce(" + ", ".join(
-                f"nullif(trim(json_extract_string(_raw, {_q(_json_path(n))})), '')"
-                for n in source.where_field.names) + ")"
-            kept = (f" and coalesce({_label_key(value)} in "
-                    f"({', '.join(_q(v) for v in source.where_values)}), false)")
         first = con.execute(f"select _raw from {reader} where json_valid(_raw) "
-                            f"and json_type(_raw) = 'OBJECT'{kept} limit 1").fetchone()
+                            f"and json_type(_raw) = 'OBJECT'{_kept_sql(source)} limit 1").fetchone()
         keys = set(con.execute("select json_keys(?::json)", [first[0]]).fetchone()[0]) if first else set()
         # the rejects of a first scan, when this is a rescan (see _read_files)
         rejected = _rejected_lines(con) if rescan else None
@@ -384,6 +378,83 @@ def _open(con, path: Path, fmt: str, source: Source, rescan: bool = False) -> _R
             f"{_q(c)}, {reader.access(c)}" for c in reader.columns.values()) + ")::varchar"
         return reader
     raise SchemaMismatch(f"{path.name}: unsupported format {fmt}")
+
+
+def _kept_sql(source: Source) -> str:
+    """` and <the record passes the source's where>` on a JSON line `_raw`, or nothing."""
+    if not source.where_field:
+        return ""
+    value = "coalesce(" + ", ".join(
+        f"nullif(trim(json_extract_string(_raw, {_q(_json_path(n))})), '')"
+        for n in source.where_field.names) + ")"
+    return (f" and coalesce({_label_key(value)} in "
+            f"({', '.join(_q(v) for v in source.where_values)}), false)")
+
+
+def _open_jsonl_batch(con, source: Source, table: LandingTable,
+                      members: list[tuple[Path, str]]) -> _Reader:
+    """Many JSON-lines files of one source as one relation (DuckDB's multi-file reader, one
+    parallel scan instead of a scan per file): `_line` counts within each file, `file_sql` names
+    each row's file. Raises SchemaMismatch when a file's first kept record lacks a required
+    field, like the file read alone would; the caller then reads the files one by one."""
+    _clear_rejects(con)
+    listed = "[" + ", ".join(_q(str(p)) for p, _ in members) + "]"
+    reader = (f"read_csv({listed}, columns = {{'_raw': 'VARCHAR'}}, header = false, "
+              f"delim = chr(31), quote = '', escape = '', auto_detect = false, filename = true, "
+              f"{_text_options(source)})")
+    # the fields of each file's first kept record (see _open), checked per file
+    firsts = con.execute(f"""
+        select filename, json_keys(arg_min(_raw, _seq)::json) from (
+            select _raw, filename, row_number() over () as _seq from {reader})
+        where json_valid(_raw) and json_type(_raw) = 'OBJECT'{_kept_sql(source)}
+        group by filename""").fetchall()
+    for _, keys in firsts:
+        for column in table.required:
+            names = source.fields[column].names
+            if names and not any(n.split(".")[0] in set(keys) for n in names):
+                raise SchemaMismatch("a file lacks a required field")  # read alone, it says which
+    file_sql = "(case filename " + " ".join(
+        f"when {_q(str(p))} then {_q(display)}" for p, display in members) + " end)"
+    relation = f"""(
+        select _raw, filename, _seq - min(_seq) over (partition by filename) + 1 as _line,
+               case when json_valid(_raw) then json_type(_raw) = 'OBJECT' else false end as _raw_ok
+        from (select _raw, filename, row_number() over () as _seq from {reader}))"""
+    return _Reader(relation, "jsonl", {}, {}, set(), "_raw", None, file_sql)
+
+
+def _read_jsonl_batch(con, table: LandingTable, batch: list[_LandedFile]) -> bool:
+    """Read plain or gzipped JSON-lines files of one source in one pass into `_checked`; False
+    (and nothing added) when the batch read fails or the reader rejected a line: the caller
+    then reads them one by one, so a corrupt file is rejected alone, with its reason and line."""
+    source = batch[0].source
+    members = [(f.path, f.rel) for f in batch]
+    con.execute(f"set TimeZone = {_q(source.timezone)}")
+    try:
+        reader = _open_jsonl_batch(con, source, table, members)
+        sql = _file_sql(con, source, table, batch[0].path, batch[0].rel, batch[0].rel,
+                        table.needs_known_account, reader=reader)
+        con.execute(f"insert into _checked by name {sql}")
+        try:
+            clean = not con.execute(f"select count(*) from {REJECTS}").fetchone()[0]
+        except duckdb.CatalogException:
+            clean = True
+    except (SchemaMismatch, *_UNREADABLE):
+        clean = False
+    finally:
+        _clear_rejects(con)
+    if not clean:
+        con.execute("delete from _checked where _source = ? and _file in (select unnest(?::varchar[]))",
+                    [source.name, [rel for _, rel in members]])
+    return clean
+
+
+def _batchable(landed: _LandedFile) -> bool:
+    """A file the set-based read can take: JSON lines in UTF-8, not empty, not in a zip."""
+    try:
+        fmt = file_format(landed.source, landed.path)
+    except SchemaMismatch:
+        return False
+    return fmt == "jsonl" and landed.source.encoding == "utf-8" and landed.size > 0
 
 
 def _value_sql(reader: _Reader, spec: FieldSpec, kind: str) -> str | None:
@@ -411,11 +482,14 @@ def _value_sql(reader: _Reader, spec: FieldSpec, kind: str) -> str | None:
 
 
 def _file_sql(con, source: Source, table: LandingTable, path: Path, rel: str,
-              display: str, known_accounts: bool, rescan: bool = False) -> str:
-    """SELECT of one file: canonical typed columns, meta columns, `_reason`/`_column`,
-    `_filtered`. Raises SchemaMismatch when mapped fields are missing."""
-    fmt = file_format(source, path)
-    reader = _open(con, path, fmt, source, rescan)
+              display: str, known_accounts: bool, rescan: bool = False,
+              reader: _Reader | None = None) -> str:
+    """SELECT of one file (or of the files `reader` reads at once): canonical typed columns,
+    meta columns, `_reason`/`_column`, `_filtered`. Raises SchemaMismatch when mapped fields
+    are missing."""
+    if reader is None:
+        reader = _open(con, path, file_format(source, path), source, rescan)
+    fmt = reader.fmt
     texts: dict[str, str] = {}
     missing = []
     for column, kind in table.columns.items():
@@ -477,7 +551,7 @@ def _file_sql(con, source: Source, table: LandingTable, path: Path, rel: str,
     reason_case = " ".join(f"when {c} then {r}" for c, _, r in checks)
     columns = ", ".join(f"{typed[c]}::{SQL_TYPE[k]} as {_ident(c)}" for c, k in table.columns.items())
     sql = f"""
-        select {columns}, {_q(source.name)} as _source, {_q(display)} as _file,
+        select {columns}, {_q(source.name)} as _source, {reader.file_sql or _q(display)} as _file,
                cast(_line as bigint) as _line, {reader.unused_sql(used)} as _extra,
                case when _reason is not null then {reader.raw} end as _raw,
                _filtered, _column, _reason
@@ -602,9 +676,22 @@ def _read_files(con, landing_dir: Path, table: LandingTable, files: list[_Landed
         null::varchar as _file, null::bigint as _line, null::varchar as _extra,
         null::varchar as _raw, false as _filtered, null::varchar as _column,
         null::varchar as _reason where false""")
+    # Many small JSON-lines files (daily or hourly exports) are read in one pass per source and
+    # compression: a scan per file cost ~47x more for 265 files than for 3 with the same rows.
+    batches: dict[tuple[str, bool], list[_LandedFile]] = {}
+    for landed in files:
+        if _batchable(landed):
+            key = (landed.source.name, landed.path.name.lower().endswith(".gz"))
+            batches.setdefault(key, []).append(landed)
+    done: set[int] = set()
+    for batch in batches.values():
+        if len(batch) > 1 and _read_jsonl_batch(con, table, batch):
+            done |= {id(f) for f in batch}
     workdir = Path(tempfile.mkdtemp(prefix="ttv_read_"))
     try:
         for number, landed in enumerate(files):
+            if id(landed) in done:
+                continue
             into = workdir / str(number)
             into.mkdir()
             # Rows go straight to _checked: an insert that fails adds nothing (one statement,
