@@ -4,7 +4,9 @@
 
 Writes one landing zone twice: PostHog batch exports as FILES small gzipped JSON-lines files in
 dated folders (posthog/exports/YYYY/MM/DD/...jsonl.gz, the layout real exports arrive in), and
-the same events in 3 large files; the accounts as the canonical CSV. Times the loader
+the same events in 3 large files; the accounts as the canonical CSV. The small files are
+loaded twice: in one set-based pass (the loader's default) and one by one (its fallback, and
+what it did before issue 15). Times the loader
 (`landing.load_landing`: reading, casting, quarantine, deduplication, the manifest) on each
 into a fresh warehouse, then a second run with nothing new, and prints the timings. Timings are
 printed, never asserted; the loader is what the file count changes (dbt and the checks read the
@@ -89,18 +91,27 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="ttv_many_files_"))
     try:
         report = []
-        for label, files in ((f"{args.files} small files", args.files), ("3 large files", 3)):
-            root = work / str(files)
+        batchable = landing._batchable
+        for label, files, one_pass in ((f"{args.files} small files", args.files, True),
+                                       (f"{args.files} one by one", args.files, False),
+                                       ("3 large files", 3, True)):
+            root = work / f"{files}_{one_pass}"
             write_landing(root / "landing", args.accounts, rows, files)
-            full, loaded = load_seconds(root / "landing", root / "w.duckdb", registry)
-            again, _ = load_seconds(root / "landing", root / "w.duckdb", registry)
+            # one by one: the loader as it was before the set-based read (its fallback path)
+            landing._batchable = batchable if one_pass else (lambda landed: False)
+            try:
+                full, loaded = load_seconds(root / "landing", root / "w.duckdb", registry)
+                again, _ = load_seconds(root / "landing", root / "w.duckdb", registry)
+            finally:
+                landing._batchable = batchable
             report.append((label, full, again, loaded))
         print(f"{args.events} events, {args.accounts} accounts (loader only, "
               f"landing.load_landing)")
         print(f"{'layout':<18} {'full load s':>12} {'no-change s':>12} {'events loaded':>14}")
         for label, full, again, loaded in report:
             print(f"{label:<18} {full:>12.2f} {again:>12.2f} {loaded:>14}")
-        print(f"many / few: {report[0][1] / report[1][1]:.1f}x")
+        print(f"many / few: {report[0][1] / report[2][1]:.1f}x in one pass, "
+              f"{report[1][1] / report[2][1]:.1f}x one by one")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
