@@ -413,8 +413,14 @@ def _open_jsonl_batch(con, source: Source, table: LandingTable,
             names = source.fields[column].names
             if names and not any(n.split(".")[0] in set(keys) for n in names):
                 raise SchemaMismatch("a file lacks a required field")  # read alone, it says which
-    file_sql = "(case filename " + " ".join(
-        f"when {_q(str(p))} then {_q(display)}" for p, display in members) + " end)"
+    # each row's file as the manifest names it: the path below the landing directory, cut
+    # from the reader's filename when every path ends with its name (a case per file otherwise)
+    common = str(members[0][0])[: len(str(members[0][0])) - len(members[0][1])]
+    if all(str(p) == common + display for p, display in members):
+        file_sql = f"substr(filename, {len(common) + 1})"
+    else:
+        file_sql = "(case filename " + " ".join(
+            f"when {_q(str(p))} then {_q(display)}" for p, display in members) + " end)"
     relation = f"""(
         select _raw, filename, _seq - min(_seq) over (partition by filename) + 1 as _line,
                case when json_valid(_raw) then json_type(_raw) = 'OBJECT' else false end as _raw_ok
