@@ -513,8 +513,8 @@ def test_an_unclaimed_file_is_listed_by_the_run_and_published_in_the_manifest(mi
     warehouse, outcome = mixed_run
     listed = [line for line in outcome.lines if "unclaimed" in line]
     assert listed == [
-        "unclaimed: 1 landed file(s) no source in config/sources.yml reads "
-        "(raw.landed_files status unclaimed)",
+        ("unclaimed: 1 landed file(s) no source in config/sources.yml reads "
+         "(raw.landed_files status unclaimed)"),
         f"    unclaimed {UNCLAIMED_CONTACTS}",
     ]
     assert query(warehouse, "select source, table_name, status, rows_landed from raw.landed_files "
