@@ -31,8 +31,8 @@ import duckdb
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 
-from dagster_project import paths  # noqa: E402
-from dagster_project.lib import landing, sources  # noqa: E402
+from dagster_project import paths
+from dagster_project.lib import landing, sources
 
 START = dt.datetime(2026, 1, 1)
 NAMES = ("login", "project_created", "teammate_invited", "dashboard_shared", "search_performed")
