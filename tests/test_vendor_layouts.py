@@ -139,6 +139,8 @@ def test_events_from_every_vendor_layout(layouts):
         ("seg-t-1", "101", "u-101", "login", T(2026, 6, 29, 9, 0), L.SEGMENT_DAY1, 2),
         # day 2: 10:00+02:00 -> 08:00 UTC; line 2 page: filtered
         ("seg-t-2", "102", "u-102", "project_created", T(2026, 6, 30, 8, 0), L.SEGMENT_DAY2, 1),
+        # line 3 has no `type` at all: the registry leaves out the listed calls, not the rest
+        ("seg-t-3", "104", "u-104", "login", T(2026, 6, 30, 11, 0), L.SEGMENT_DAY2, 3),
     ]
     assert rows(con, "select source, file, line, column_name, reason from quarantine.rejected_rows"
                 ) == [("mixpanel_events", L.MIXPANEL_DAY1, 4, "account_id", "missing account_id")]
@@ -164,7 +166,7 @@ def test_every_file_is_read_or_listed_as_unclaimed(layouts):
         ("events", L.CANONICAL, "events", "loaded", 1, 1, 0, 0, 0, None),
         # Segment: 5 + 1 non-track calls filtered, not quarantined
         ("segment_tracks", L.SEGMENT_DAY1, "events", "loaded", 6, 1, 0, 5, 0, None),
-        ("segment_tracks", L.SEGMENT_DAY2, "events", "loaded", 2, 1, 0, 1, 0, None),
+        ("segment_tracks", L.SEGMENT_DAY2, "events", "loaded", 3, 2, 0, 1, 0, None),
     ]
     # every file but the hidden one is in the manifest
     on_disk = {p.relative_to(landing_dir).as_posix() for p in landing_dir.rglob("*") if p.is_file()}
@@ -174,7 +176,7 @@ def test_every_file_is_read_or_listed_as_unclaimed(layouts):
         assert result.unclaimed == [L.CONTACTS, L.NOTES], result.table
     events = next(r for r in results if r.table == "events")
     assert (events.rows_landed, events.rows_loaded, events.rows_filtered,
-            events.rows_quarantined) == (16, 9, 6, 1)
+            events.rows_quarantined) == (17, 10, 6, 1)
 
 
 def test_the_reconciliation_accepts_unclaimed_rows(layouts):
@@ -241,6 +243,21 @@ def test_labels_are_matched_case_and_label_blind_and_collisions_refused():
         parse({"field": "ch", "map": {"Direct": "direct", "DIRECT": "partner"}})
     with pytest.raises(sources.RegistryError, match="unmapped"):
         parse({"field": "ch", "unmapped": "keep"})
+
+
+def test_where_keeps_listed_values_or_leaves_them_out():
+    columns = {t.name: tuple(t.columns) for t in landing.TABLES}
+
+    def parse(clause):
+        doc = {"sources": {"s": {"table": "events", "files": ["e.jsonl"], "where": clause}}}
+        return sources.parse_registry(doc, columns)[0]
+
+    kept = parse({"field": "type", "values": ["Track"]})
+    assert (kept.where_values, kept.where_excludes) == (("track",), False)
+    left_out = parse({"field": "type", "not": ["identify", "Screen"]})
+    assert (left_out.where_values, left_out.where_excludes) == (("identify", "screen"), True)
+    with pytest.raises(sources.RegistryError, match="either `values`"):
+        parse({"field": "type", "values": ["track"], "not": ["page"]})
 
 
 # --------------------------------------------------------------------------------------------

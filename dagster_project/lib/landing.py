@@ -387,8 +387,16 @@ def _kept_sql(source: Source) -> str:
     value = "coalesce(" + ", ".join(
         f"nullif(trim(json_extract_string(_raw, {_q(_json_path(n))})), '')"
         for n in source.where_field.names) + ")"
-    return (f" and coalesce({_label_key(value)} in "
-            f"({', '.join(_q(v) for v in source.where_values)}), false)")
+    return f" and not ({_filtered_sql(source, value)})"
+
+
+def _filtered_sql(source: Source, value: str) -> str:
+    """Whether a row is left out by its source's `where`, from the field's text `value`: with
+    `values`, unless it has one of them (no value: left out); with `not`, when it has one."""
+    listed = _label_key(value) + " in (" + ", ".join(_q(v) for v in source.where_values) + ")"
+    if source.where_excludes:
+        return f"coalesce({listed}, false)"
+    return f"coalesce(not {listed}, true)"
 
 
 def _open_jsonl_batch(con, source: Source, table: LandingTable,
@@ -548,8 +556,7 @@ def _file_sql(con, source: Source, table: LandingTable, path: Path, rel: str,
         if value is None:
             raise SchemaMismatch(f"{display}: missing field {' or '.join(source.where_field.names)} "
                                  f"used by `where` of source {source.name!r}")
-        filtered = (f"coalesce({_label_key(value)} not in "
-                    f"({', '.join(_q(v) for v in source.where_values)}), true)")
+        filtered = _filtered_sql(source, value)
     used = {n for spec in source.fields.values() for n in spec.referenced}
     if source.where_field:
         used |= set(source.where_field.names)

@@ -67,6 +67,7 @@ class Source:
     explicit: frozenset = field(default_factory=frozenset)  # columns the entry names itself
     encoding: str = "utf-8"  # of text files (csv, jsonl); see ENCODINGS
     max_line_size: int = MAX_LINE_SIZE  # bytes; a longer line is quarantined or rejects the file
+    where_excludes: bool = False  # `not:` the values leave rows out (a row without the field stays)
 
 
 def _names(value, where: str) -> tuple[str, ...]:
@@ -163,15 +164,21 @@ def parse_registry(doc: dict, table_columns: dict[str, tuple[str, ...]]) -> list
             if column in declared else FieldSpec(names=(column,))
             for column in table_columns[table]
         }
-        where_field, where_values = None, ()
+        where_field, where_values, excludes = None, (), False
         if spec.get("where") is not None:
             clause = spec["where"]
-            if not isinstance(clause, dict) or set(clause) != {"field", "values"}:
-                raise RegistryError(f"{where}: where needs `field` and `values`")
+            if (not isinstance(clause, dict) or set(clause) not in ({"field", "values"},
+                                                                   {"field", "not"})):
+                raise RegistryError(f"{where}: where needs `field` and either `values` (the "
+                                    "rows kept) or `not` (the rows left out)")
+            excludes = "not" in clause
+            listed = clause["not" if excludes else "values"]
+            if not isinstance(listed, list) or not listed:
+                raise RegistryError(f"{where}: where's values must be a list")
             where_field = FieldSpec(names=_names(clause["field"], f"{where} where"))
-            where_values = tuple(dict.fromkeys(label_key(v) for v in clause["values"]))
+            where_values = tuple(dict.fromkeys(label_key(v) for v in listed))
         result.append(Source(name, table, patterns, fields, fmt, tz, where_field, where_values,
-                             frozenset(declared), encoding, max_line))
+                             frozenset(declared), encoding, max_line, excludes))
     return result
 
 
