@@ -690,7 +690,8 @@ def _read_files(con, landing_dir: Path, table: LandingTable, files: list[_Landed
         null::varchar as _raw, false as _filtered, null::varchar as _column,
         null::varchar as _reason where false""")
     # Many small JSON-lines files (daily or hourly exports) are read in one pass per source and
-    # compression: a scan per file cost ~47x more for 265 files than for 3 with the same rows.
+    # compression: read one by one, 265 files took 47 times as long as 3 with the same rows
+    # (issue 15); bench/many_files.py compares the two.
     batches: dict[tuple[str, bool], list[_LandedFile]] = {}
     for landed in files:
         if _batchable(landed):
