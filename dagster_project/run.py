@@ -89,7 +89,7 @@ def run_daily(as_of: str | None = None, instance: dg.DagsterInstance | None = No
         tags={"ttv/as_of": as_of_text, "ttv/trigger": trigger,
               "ttv/warehouse": str(paths.warehouse_path())},
     )
-    lines, summary = [], []
+    lines, summary, unclaimed = [], [], {}
     materializations = {}
     for event in result.all_events:
         if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
@@ -104,6 +104,8 @@ def run_daily(as_of: str | None = None, instance: dg.DagsterInstance | None = No
             rejected = mat.metadata.get("rejected_files")
             for file, reason in (rejected.value if rejected else {}).items():
                 lines.append(f"    rejected {file}: {reason}")
+            found = mat.metadata.get("unclaimed_files")  # every landing table reports the same
+            unclaimed.update(dict.fromkeys(found.value if found else []))
         elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
             check = event.event_specific_data
             if not check.passed:
@@ -124,6 +126,10 @@ def run_daily(as_of: str | None = None, instance: dg.DagsterInstance | None = No
             lines.append(f"step FAILED {event.step_key}: {reason}")
             summary.append(f"step {event.step_key} failed: {reason}\n    what to do: "
                            + _step_advice(reason))
+    if unclaimed:
+        lines.append(f"unclaimed: {len(unclaimed)} landed file(s) no source in config/sources.yml "
+                     "reads (raw.landed_files status unclaimed)")
+        lines.extend(f"    unclaimed {file}" for file in unclaimed)
     checks = [e.event_specific_data for e in result.all_events
               if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION]
     passed = sum(1 for c in checks if c.passed)
@@ -163,6 +169,8 @@ def _step_advice(reason: str) -> str:
 def _stage(step_key: str) -> str:
     if step_key == "ttv_dbt_models":
         return "dbt"
+    if step_key == "ttv_report":
+        return "report"
     if "published_warehouse" in step_key:
         return "publish"
     if "_gx_" in step_key:

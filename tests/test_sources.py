@@ -36,7 +36,12 @@ tests/fixtures/landing_vendors/  one small export per vendor, loaded with the re
   Their content is spelled out record by record in the expectations below.
 
 tests/fixtures/landing_mixed/  landing_small as HubSpot + Amplitude exports, written by
-  tests/fixtures/make_landing_mixed.py; it must build exactly the canonical marts.
+  tests/fixtures/make_landing_mixed.py under HubSpot's download names, dropdown values as labels
+  on every other company (`Direct`, `Template`, `High`) and internal names on every other deal
+  (`closedwon`, `newbusiness`); it must build exactly the canonical marts.
+
+Vendor file names and folder layouts, unclaimed files, Segment's non-track calls and Mixpanel's
+list group keys: tests/test_vendor_layouts.py.
 
 Account ids per vendor: Salesforce 0015g00000Acme1AAA / Beta2AAA / Gamm3AAA (ACC1-3),
 HubSpot record ids 18250000001 / 18250000002 (HS1, HS2). Every product event names one of them.
@@ -311,7 +316,7 @@ def test_segment_tracks(vendors):
     ex = extras(con, "events", "segment_tracks", "event_id")
     for message_id, extra in ex.items():
         assert extra is not None, f"{message_id}: Segment's own fields were dropped"
-        assert extra["type"] == "track"
+        assert "type" not in extra  # read by the source's `where` (tracks only), so not extra
         assert {"sentat", "receivedat", "originaltimestamp", "version"} <= set(extra)
         assert not {"messageid", "event", "timestamp", "properties"} & set(extra), extra
     assert ex["ajs-next-1a2b3c4d"]["sentat"] == "2026-01-16T09:30:01.020Z"
@@ -474,22 +479,48 @@ def test_landing_mixed_is_what_the_generator_writes(tmp_path):
     _load_generator().main(SMALL_LANDING, tmp_path)
     written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
     committed = sorted(p.relative_to(MIXED).as_posix() for p in MIXED.rglob("*") if p.is_file())
-    assert written == committed == ["amplitude/export.zip", "hubspot/companies.csv",
-                                    "hubspot/deals.csv"]
+    assert written == committed == [
+        "amplitude/export.zip", "hubspot/hubspot-crm-exports-all-companies-2026-06-01.csv",
+        "hubspot/hubspot-crm-exports-all-deals-2026-06-01.csv"]
     for rel in written:
         assert (tmp_path / rel).read_bytes() == (MIXED / rel).read_bytes(), rel
 
 
+UNCLAIMED_CONTACTS = "hubspot/hubspot-crm-exports-all-contacts-2026-06-01.csv"
+
+
 @pytest.fixture(scope="module")
-def built_mixed_warehouse(tmp_path_factory) -> Path:
+def mixed_run(tmp_path_factory):
+    """landing_mixed built by the real job, plus a HubSpot contacts export no source reads."""
     with pytest.MonkeyPatch.context() as monkeypatch:
         monkeypatch.delenv("TTV_SOURCES", raising=False)
         root = tmp_path_factory.mktemp("mixed")
         shutil.copytree(MIXED, root / "landing")
+        (root / "landing" / UNCLAIMED_CONTACTS).write_text("Record ID,Email\n1,a@example.com\n")
         warehouse = root / "warehouse.duckdb"
         outcome = build_warehouse(monkeypatch, root / "landing", warehouse, SMALL_AS_OF)
         assert outcome.success, "\n".join(outcome.lines)
-    return warehouse
+    return warehouse, outcome
+
+
+@pytest.fixture(scope="module")
+def built_mixed_warehouse(mixed_run) -> Path:
+    return mixed_run[0]
+
+
+def test_an_unclaimed_file_is_listed_by_the_run_and_published_in_the_manifest(mixed_run):
+    """The run's output names it once (not once per table); the reconciliation checks pass."""
+    warehouse, outcome = mixed_run
+    listed = [line for line in outcome.lines if "unclaimed" in line]
+    assert listed == [
+        ("unclaimed: 1 landed file(s) no source in config/sources.yml reads "
+         "(raw.landed_files status unclaimed)"),
+        f"    unclaimed {UNCLAIMED_CONTACTS}",
+    ]
+    assert query(warehouse, "select source, table_name, status, rows_landed from raw.landed_files "
+                            "where file = ?", [UNCLAIMED_CONTACTS]) == [
+        (None, None, "unclaimed", 0)]
+    assert not [c for c in outcome.checks if c.check_name == "gx_raw_landed_files" and not c.passed]
 
 
 def _same_rows(got: list[tuple], expected: list[tuple], columns: list[str], what: str) -> None:

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.lib.sources import FieldSpec, Source
+from dagster_project.lib.sources import LABEL_IGNORED, FieldSpec, Source
 
 TEXT, TIMESTAMP, DATE, DECIMAL, BOOLEAN, JSON = "text", "timestamp", "date", "decimal", "boolean", "json"
 
@@ -150,6 +150,7 @@ class LoadResult:
     rows_quarantined: int
     reasons: dict[str, int]
     rejected: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (file, reason)
+    unclaimed: list[str] = dataclasses.field(default_factory=list)  # files no source reads
 
 
 def _q(text: str) -> str:
@@ -160,6 +161,12 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _label_key(sql: str) -> str:
+    """sources.label_key in SQL: a value compared case- and label-blind (`Closed Won` = `closedwon`)."""
+    ignored = LABEL_IGNORED.replace("\t", "\\t").replace("\r", "\\r").replace("\n", "\\n")
+    return f"regexp_replace(lower(trim({sql})), '[{ignored}]+', '', 'g')"
+
+
 def _json_path(name: str) -> str:
     return "$" + "".join("." + '"' + part.replace('"', '\\"') + '"' for part in name.split("."))
 
@@ -168,8 +175,11 @@ def file_format(source: Source, path: Path) -> str:
     if source.format:
         return source.format
     name = path.name.lower()
-    for suffix, fmt in ((".csv", "csv"), (".jsonl", "jsonl"), (".jsonl.gz", "jsonl"),
-                        (".json.gz", "jsonl"), (".ndjson", "jsonl"), (".parquet", "parquet"),
+    # compressed variants are read by DuckDB itself (from the .gz); `.json` is JSON lines, as
+    # Mixpanel's export API and most event pipelines write it despite the name
+    for suffix, fmt in ((".csv", "csv"), (".csv.gz", "csv"), (".jsonl", "jsonl"),
+                        (".jsonl.gz", "jsonl"), (".json", "jsonl"), (".json.gz", "jsonl"),
+                        (".ndjson", "jsonl"), (".ndjson.gz", "jsonl"), (".parquet", "parquet"),
                         (".zip", "zip")):
         if name.endswith(suffix):
             return fmt
@@ -190,6 +200,7 @@ class _Reader:
     present_json: set[str]
     raw: str  # the record as text, for the quarantine: computed only for rejected rows
     rejected: str | None = None  # temp table of the rows the reader itself rejected
+    file_sql: str | None = None  # the `_file` of each row, when the relation reads many files
 
     def has(self, name: str) -> bool:
         """Whether the file has the field: JSON records may omit any field, so always."""
@@ -343,8 +354,10 @@ def _open(con, path: Path, fmt: str, source: Source, rescan: bool = False) -> _R
         reader = (f"read_csv({fp}, columns = {{'_raw': 'VARCHAR'}}, header = false, "
                   f"delim = chr(31), quote = '', escape = '', auto_detect = false, "
                   f"{_text_options(source)})")
+        # the fields a record has, from the first one the source keeps: Segment's first line
+        # may be an identify call, which has no `event`; a file of such calls alone checks none
         first = con.execute(f"select _raw from {reader} where json_valid(_raw) "
-                            "and json_type(_raw) = 'OBJECT' limit 1").fetchone()
+                            f"and json_type(_raw) = 'OBJECT'{_kept_sql(source)} limit 1").fetchone()
         keys = set(con.execute("select json_keys(?::json)", [first[0]]).fetchone()[0]) if first else set()
         # the rejects of a first scan, when this is a rescan (see _read_files)
         rejected = _rejected_lines(con) if rescan else None
@@ -365,6 +378,97 @@ def _open(con, path: Path, fmt: str, source: Source, rescan: bool = False) -> _R
             f"{_q(c)}, {reader.access(c)}" for c in reader.columns.values()) + ")::varchar"
         return reader
     raise SchemaMismatch(f"{path.name}: unsupported format {fmt}")
+
+
+def _kept_sql(source: Source) -> str:
+    """` and <the record passes the source's where>` on a JSON line `_raw`, or nothing."""
+    if not source.where_field:
+        return ""
+    value = "coalesce(" + ", ".join(
+        f"nullif(trim(json_extract_string(_raw, {_q(_json_path(n))})), '')"
+        for n in source.where_field.names) + ")"
+    return f" and not ({_filtered_sql(source, value)})"
+
+
+def _filtered_sql(source: Source, value: str) -> str:
+    """Whether a row is left out by its source's `where`, from the field's text `value`: with
+    `values`, unless it has one of them (no value: left out); with `not`, when it has one."""
+    listed = _label_key(value) + " in (" + ", ".join(_q(v) for v in source.where_values) + ")"
+    if source.where_excludes:
+        return f"coalesce({listed}, false)"
+    return f"coalesce(not {listed}, true)"
+
+
+def _open_jsonl_batch(con, source: Source, table: LandingTable,
+                      members: list[tuple[Path, str]]) -> _Reader:
+    """Many JSON-lines files of one source as one relation (DuckDB's multi-file reader, one
+    parallel scan instead of a scan per file): `_line` counts within each file, `file_sql` names
+    each row's file. Raises SchemaMismatch when a file's first kept record lacks a required
+    field, like the file read alone would; the caller then reads the files one by one."""
+    _clear_rejects(con)
+    listed = "[" + ", ".join(_q(str(p)) for p, _ in members) + "]"
+    reader = (f"read_csv({listed}, columns = {{'_raw': 'VARCHAR'}}, header = false, "
+              f"delim = chr(31), quote = '', escape = '', auto_detect = false, filename = true, "
+              f"{_text_options(source)})")
+    # the fields of each file's first kept record (see _open), checked per file
+    firsts = con.execute(f"""
+        select filename, json_keys(arg_min(_raw, _seq)::json) from (
+            select _raw, filename, row_number() over () as _seq from {reader})
+        where json_valid(_raw) and json_type(_raw) = 'OBJECT'{_kept_sql(source)}
+        group by filename""").fetchall()
+    for _, keys in firsts:
+        for column in table.required:
+            names = source.fields[column].names
+            if names and not any(n.split(".")[0] in set(keys) for n in names):
+                raise SchemaMismatch("a file lacks a required field")  # read alone, it says which
+    # each row's file as the manifest names it: the path below the landing directory, cut
+    # from the reader's filename when every path ends with its name (a case per file otherwise)
+    common = str(members[0][0])[: len(str(members[0][0])) - len(members[0][1])]
+    if all(str(p) == common + display for p, display in members):
+        file_sql = f"substr(filename, {len(common) + 1})"
+    else:
+        file_sql = "(case filename " + " ".join(
+            f"when {_q(str(p))} then {_q(display)}" for p, display in members) + " end)"
+    relation = f"""(
+        select _raw, filename, _seq - min(_seq) over (partition by filename) + 1 as _line,
+               case when json_valid(_raw) then json_type(_raw) = 'OBJECT' else false end as _raw_ok
+        from (select _raw, filename, row_number() over () as _seq from {reader}))"""
+    return _Reader(relation, "jsonl", {}, {}, set(), "_raw", None, file_sql)
+
+
+def _read_jsonl_batch(con, table: LandingTable, batch: list[_LandedFile]) -> bool:
+    """Read plain or gzipped JSON-lines files of one source in one pass into `_checked`; False
+    (and nothing added) when the batch read fails or the reader rejected a line: the caller
+    then reads them one by one, so a corrupt file is rejected alone, with its reason and line."""
+    source = batch[0].source
+    members = [(f.path, f.rel) for f in batch]
+    con.execute(f"set TimeZone = {_q(source.timezone)}")
+    try:
+        reader = _open_jsonl_batch(con, source, table, members)
+        sql = _file_sql(con, source, table, batch[0].path, batch[0].rel, batch[0].rel,
+                        table.needs_known_account, reader=reader)
+        con.execute(f"insert into _checked by name {sql}")
+        try:
+            clean = not con.execute(f"select count(*) from {REJECTS}").fetchone()[0]
+        except duckdb.CatalogException:
+            clean = True
+    except (SchemaMismatch, *_UNREADABLE):
+        clean = False
+    finally:
+        _clear_rejects(con)
+    if not clean:
+        con.execute("delete from _checked where _source = ? and _file in (select unnest(?::varchar[]))",
+                    [source.name, [rel for _, rel in members]])
+    return clean
+
+
+def _batchable(landed: _LandedFile) -> bool:
+    """A file the set-based read can take: JSON lines in UTF-8, not empty, not in a zip."""
+    try:
+        fmt = file_format(landed.source, landed.path)
+    except SchemaMismatch:
+        return False
+    return fmt == "jsonl" and landed.source.encoding == "utf-8" and landed.size > 0
 
 
 def _value_sql(reader: _Reader, spec: FieldSpec, kind: str) -> str | None:
@@ -392,11 +496,14 @@ def _value_sql(reader: _Reader, spec: FieldSpec, kind: str) -> str | None:
 
 
 def _file_sql(con, source: Source, table: LandingTable, path: Path, rel: str,
-              display: str, known_accounts: bool, rescan: bool = False) -> str:
-    """SELECT of one file: canonical typed columns, meta columns, `_reason`/`_column`,
-    `_filtered`. Raises SchemaMismatch when mapped fields are missing."""
-    fmt = file_format(source, path)
-    reader = _open(con, path, fmt, source, rescan)
+              display: str, known_accounts: bool, rescan: bool = False,
+              reader: _Reader | None = None) -> str:
+    """SELECT of one file (or of the files `reader` reads at once): canonical typed columns,
+    meta columns, `_reason`/`_column`, `_filtered`. Raises SchemaMismatch when mapped fields
+    are missing."""
+    if reader is None:
+        reader = _open(con, path, file_format(source, path), source, rescan)
+    fmt = reader.fmt
     texts: dict[str, str] = {}
     missing = []
     for column, kind in table.columns.items():
@@ -426,7 +533,8 @@ def _file_sql(con, source: Source, table: LandingTable, path: Path, rel: str,
         text = f"nullif(trim({texts[column]}), '')"
         if spec.mapping:
             cases = " ".join(f"when {_q(k)} then {_q(v)}" for k, v in spec.mapping.items())
-            mapped = f"(case {text} {cases} end)"
+            keep = f" else {text}" if spec.unmapped == "keep" else ""
+            mapped = f"(case {_label_key(text)} {cases}{keep} end)"
             checks.append((f"{text} is not null and {mapped} is null", column,
                            f"{_q('value not mapped for ' + column + ': ')} || {text}"))
             text = mapped
@@ -448,8 +556,7 @@ def _file_sql(con, source: Source, table: LandingTable, path: Path, rel: str,
         if value is None:
             raise SchemaMismatch(f"{display}: missing field {' or '.join(source.where_field.names)} "
                                  f"used by `where` of source {source.name!r}")
-        filtered = (f"coalesce(lower(trim({value})) not in "
-                    f"({', '.join(_q(v) for v in source.where_values)}), true)")
+        filtered = _filtered_sql(source, value)
     used = {n for spec in source.fields.values() for n in spec.referenced}
     if source.where_field:
         used |= set(source.where_field.names)
@@ -457,7 +564,7 @@ def _file_sql(con, source: Source, table: LandingTable, path: Path, rel: str,
     reason_case = " ".join(f"when {c} then {r}" for c, _, r in checks)
     columns = ", ".join(f"{typed[c]}::{SQL_TYPE[k]} as {_ident(c)}" for c, k in table.columns.items())
     sql = f"""
-        select {columns}, {_q(source.name)} as _source, {_q(display)} as _file,
+        select {columns}, {_q(source.name)} as _source, {reader.file_sql or _q(display)} as _file,
                cast(_line as bigint) as _line, {reader.unused_sql(used)} as _extra,
                case when _reason is not null then {reader.raw} end as _raw,
                _filtered, _column, _reason
@@ -498,7 +605,8 @@ def _ensure_tables(con) -> None:
             modified_ns bigint, sha256 varchar, duplicate_of varchar, rows_landed bigint,
             rows_loaded bigint, rows_duplicate bigint, rows_filtered bigint,
             rows_quarantined bigint, loaded_at timestamp)""")
-    # status: loaded | duplicate (of another file) | rejected (unreadable: reason, line)
+    # status: loaded | duplicate (of another file) | rejected (unreadable: reason, line) |
+    # unclaimed (no source matches the file: no source, no table, no rows)
     for column, kind in (("status", "varchar"), ("reason", "varchar"), ("line", "bigint")):
         con.execute(f"alter table raw.landed_files add column if not exists {column} {kind}")
     con.execute("""update raw.landed_files set status = case when duplicate_of is null
@@ -581,9 +689,23 @@ def _read_files(con, landing_dir: Path, table: LandingTable, files: list[_Landed
         null::varchar as _file, null::bigint as _line, null::varchar as _extra,
         null::varchar as _raw, false as _filtered, null::varchar as _column,
         null::varchar as _reason where false""")
+    # Many small JSON-lines files (daily or hourly exports) are read in one pass per source and
+    # compression: read one by one, 265 files took 47 times as long as 3 with the same rows
+    # (issue 15); bench/many_files.py compares the two.
+    batches: dict[tuple[str, bool], list[_LandedFile]] = {}
+    for landed in files:
+        if _batchable(landed):
+            key = (landed.source.name, landed.path.name.lower().endswith(".gz"))
+            batches.setdefault(key, []).append(landed)
+    done: set[int] = set()
+    for batch in batches.values():
+        if len(batch) > 1 and _read_jsonl_batch(con, table, batch):
+            done |= {id(f) for f in batch}
     workdir = Path(tempfile.mkdtemp(prefix="ttv_read_"))
     try:
         for number, landed in enumerate(files):
+            if id(landed) in done:
+                continue
             into = workdir / str(number)
             into.mkdir()
             # Rows go straight to _checked: an insert that fails adds nothing (one statement,
@@ -774,12 +896,44 @@ def _load_snapshot(con, table: LandingTable, sources: list[Source]) -> None:
 
 def _record(con, table: LandingTable, files: list[_LandedFile], now: dt.datetime,
             recount_all: bool) -> None:
-    """Write the manifest rows of the files read or re-delivered in this load."""
-    for landed in files:
-        if landed.state == "unchanged" and table.is_events:
-            continue
-        con.execute("delete from raw.landed_files where source = ? and file = ?",
-                    [landed.source.name, landed.rel])
+    """Write the manifest rows of the files read or re-delivered in this load: set-based, so
+    265 small files cost a few statements, not two each. Read files first, then the rejected,
+    then the re-delivered (which copy their original's row, perhaps written just before)."""
+    written = [f for f in files if not (f.state == "unchanged" and table.is_events)]
+    if written:
+        con.execute("delete from raw.landed_files where (source, file) in (select "
+                    "unnest(?::varchar[]), unnest(?::varchar[]))",
+                    [[f.source.name for f in written], [f.rel for f in written]])
+    read = [f for f in written if f.state != "redelivered" and not f.rejected]
+    if read:
+        con.execute("""
+            create or replace temp table _manifest as
+            select unnest(?::varchar[]) as source, unnest(?::varchar[]) as file,
+                   unnest(?::bigint[]) as size_bytes, unnest(?::bigint[]) as modified_ns,
+                   unnest(?::varchar[]) as sha256""",
+                    [[f.source.name for f in read], [f.rel for f in read], [f.size for f in read],
+                     [f.modified_ns for f in read], [f.sha256 for f in read]])
+        # rows per file (a zip's members count under the zip), grouped before the join
+        con.execute("""
+            insert into raw.landed_files
+            select m.source, m.file, ?, m.size_bytes, m.modified_ns, m.sha256, null,
+                   coalesce(sum(c.n), 0), 0, 0, coalesce(sum(c.filtered), 0), 0, ?, 'loaded',
+                   null, null
+            from _manifest m
+            left join (select _source, _file, count(*) as n,
+                              count(case when _filtered then 1 end) as filtered
+                       from _checked group by all) c
+              on c._source = m.source and (c._file = m.file or c._file like m.file || '!%')
+            group by m.source, m.file, m.size_bytes, m.modified_ns, m.sha256""",
+                    [table.name, now])
+        con.execute("drop table _manifest")
+    for landed in written:
+        if landed.rejected:  # nothing of it was read: no rows to account for
+            con.execute("insert into raw.landed_files values "
+                        "(?, ?, ?, ?, ?, ?, null, 0, 0, 0, 0, 0, ?, 'rejected', ?, ?)",
+                        [landed.source.name, landed.rel, table.name, landed.size,
+                         landed.modified_ns, landed.sha256, now, *landed.rejected])
+    for landed in written:
         if landed.state == "redelivered":
             con.execute("""
                 insert into raw.landed_files
@@ -789,21 +943,6 @@ def _record(con, table: LandingTable, files: list[_LandedFile], now: dt.datetime
                         [landed.source.name, landed.rel, table.name, landed.size,
                          landed.modified_ns, landed.sha256, landed.duplicate_of, now,
                          landed.source.name, landed.duplicate_of])
-            continue
-        if landed.rejected:  # nothing of it was read: no rows to account for
-            con.execute("insert into raw.landed_files values "
-                        "(?, ?, ?, ?, ?, ?, null, 0, 0, 0, 0, 0, ?, 'rejected', ?, ?)",
-                        [landed.source.name, landed.rel, table.name, landed.size,
-                         landed.modified_ns, landed.sha256, now, *landed.rejected])
-            continue
-        con.execute("""
-            insert into raw.landed_files
-            select ?, ?, ?, ?, ?, ?, null, count(*), 0, 0,
-                   count(case when _filtered then 1 end), 0, ?, 'loaded', null, null
-            from _checked where _source = ? and (_file = ? or _file like ? || '!%')""",
-                    [landed.source.name, landed.rel, table.name, landed.size,
-                     landed.modified_ns, landed.sha256, now, landed.source.name, landed.rel,
-                     landed.rel])
     # loaded / duplicate / quarantined counted in the tables themselves, for the files read now,
     # or for every file of the table after a replacement (promoted copies change other files).
     # A CRM table is recounted only when its snapshot was merged again (from every file, so
@@ -835,6 +974,46 @@ def _record(con, table: LandingTable, files: list[_LandedFile], now: dt.datetime
             rows_quarantined = coalesce((select n from quarantined q where q.source = m.source and q.file = m.file), 0)
         where m.table_name = ? and m.status = 'loaded' {scope}""", [table.name])
     con.execute("drop table if exists _superseded")
+
+
+UNCLAIMED_REASON = "no source in the registry (config/sources.yml) matches this file"
+
+
+def _claimed(landing_dir: Path, sources: list[Source]) -> set[Path]:
+    return {p for s in sources for pattern in s.patterns for p in landing_dir.glob(pattern)
+            if p.is_file()}
+
+
+def _record_unclaimed(con, landing_dir: Path, registry: list[Source], now: dt.datetime) -> list[str]:
+    """Every file under the landing zone that no source reads, as `unclaimed` rows of
+    raw.landed_files (no source, no table, no rows), so a vendor's new file name or folder is
+    seen rather than silently skipped. Hidden files and folders (`.DS_Store`, `.git/`) are not
+    exports. A row stays as it was while its file is unchanged, so re-running changes nothing."""
+    claimed = _claimed(landing_dir, registry)
+    # the warehouse itself (and its .wal), should it lie in the landing zone: not an export
+    own = tuple(str(Path(r[0]).resolve()) for r in con.execute(
+        "select path from duckdb_databases() where path is not null").fetchall())
+    found = {}
+    for path in landing_dir.rglob("*"):
+        rel = path.relative_to(landing_dir)
+        if (any(part.startswith(".") for part in rel.parts) or path in claimed
+                or not path.is_file() or (own and str(path.resolve()).startswith(own))):
+            continue
+        stat = path.stat()
+        found[rel.as_posix()] = (stat.st_size, stat.st_mtime_ns)
+    before = {r[0]: (r[1], r[2]) for r in con.execute(
+        "select file, size_bytes, modified_ns from raw.landed_files where status = 'unclaimed'"
+    ).fetchall()}
+    stale = [f for f, stat in before.items() if found.get(f) != stat]
+    if stale:
+        con.execute("delete from raw.landed_files where status = 'unclaimed' "
+                    "and file in (select unnest(?::varchar[]))", [stale])
+    for rel, (size, modified_ns) in sorted(found.items()):
+        if before.get(rel) != (size, modified_ns):
+            con.execute("insert into raw.landed_files values (null, ?, null, ?, ?, null, null, "
+                        "0, 0, 0, 0, 0, ?, 'unclaimed', ?, null)",
+                        [rel, size, modified_ns, now, UNCLAIMED_REASON])
+    return sorted(found)
 
 
 def load_table(con, landing_dir: Path, table: LandingTable, registry: list[Source],
@@ -877,6 +1056,7 @@ def load_table(con, landing_dir: Path, table: LandingTable, registry: list[Sourc
         # a CRM file no longer landed: the snapshot is merged again without it
         for source, rel in gone:
             con.execute("delete from raw.landed_files where source = ? and file = ?", [source, rel])
+        unclaimed = _record_unclaimed(con, landing_dir, registry, now)
         replaced = False
         if table.is_events:
             replaced = _load_events(con, table, files)
@@ -901,7 +1081,7 @@ def load_table(con, landing_dir: Path, table: LandingTable, registry: list[Sourc
         con.execute("set TimeZone = 'UTC'")
     rejected = [(f.rel, f.reason_text) for f in to_read if f.rejected]
     return LoadResult(table.name, len(files), len(to_read), *[int(t) for t in totals], reasons,
-                      rejected)
+                      rejected, unclaimed)
 
 
 def load_landing(con, landing_dir: Path, registry: list[Source]) -> list[LoadResult]:

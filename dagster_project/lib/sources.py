@@ -6,6 +6,7 @@ Run `python -m dagster_project.lib.sources [FILE]` to validate a registry and li
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,16 @@ ENCODINGS = ("utf-8", "latin-1", "cp1252")
 # The longest line a text export may have (bytes): DuckDB's own default, 2 MB. A source whose
 # records are legitimately longer (large JSON properties) raises it with `max_line_size`.
 MAX_LINE_SIZE = 2_097_152
+# Characters a value match ignores besides case: vendors export a dropdown's label ("New
+# Business", "Self-serve") or its internal name ("newbusiness", "self_serve"), HubSpot both.
+LABEL_IGNORED = " \t\r\n_-"
+UNMAPPED = ("quarantine", "keep")
+
+
+def label_key(text: str) -> str:
+    """What a `map` or `where` compares: lower case, without spaces, hyphens and underscores
+    (`Direct` = `direct`, `Closed Won` = `closedwon`); landing.py does the same in SQL."""
+    return re.sub(f"[{re.escape(LABEL_IGNORED)}]+", "", str(text).strip().lower())
 
 
 class RegistryError(ValueError):
@@ -33,7 +44,8 @@ class FieldSpec:
     names: tuple[str, ...] = ()  # alternatives: the first present and not empty wins
     hash_of: tuple[str, ...] = ()  # an id made of several fields
     value: str | None = None  # a constant
-    mapping: dict[str, str] | None = None  # export value -> canonical value
+    mapping: dict[str, str] | None = None  # label_key(export value) -> canonical value
+    unmapped: str = "quarantine"  # a value the map lacks: quarantine the row, or keep it as is
     first: bool = False  # first item of a list (JSON array or ';'-separated text)
     epoch: str | None = None  # seconds | milliseconds
 
@@ -55,6 +67,7 @@ class Source:
     explicit: frozenset = field(default_factory=frozenset)  # columns the entry names itself
     encoding: str = "utf-8"  # of text files (csv, jsonl); see ENCODINGS
     max_line_size: int = MAX_LINE_SIZE  # bytes; a longer line is quarantined or rejects the file
+    where_excludes: bool = False  # `not:` the values leave rows out (a row without the field stays)
 
 
 def _names(value, where: str) -> tuple[str, ...]:
@@ -70,7 +83,7 @@ def _field_spec(value, where: str) -> FieldSpec:
         return FieldSpec(names=_names(value, where))
     if not isinstance(value, dict):
         raise RegistryError(f"{where}: expected a field name, a list or a mapping")
-    unknown = set(value) - {"field", "hash", "value", "map", "first", "epoch"}
+    unknown = set(value) - {"field", "hash", "value", "map", "first", "epoch", "unmapped"}
     if unknown:
         raise RegistryError(f"{where}: unknown option(s) {', '.join(sorted(unknown))}")
     kinds = [k for k in ("field", "hash", "value") if k in value]
@@ -79,6 +92,15 @@ def _field_spec(value, where: str) -> FieldSpec:
     mapping = value.get("map")
     if mapping is not None and not isinstance(mapping, dict):
         raise RegistryError(f"{where}: map must be a mapping of export value to canonical value")
+    unmapped = value.get("unmapped", "quarantine")
+    if unmapped not in UNMAPPED or (unmapped != "quarantine" and mapping is None):
+        raise RegistryError(f"{where}: unmapped must be quarantine or keep, with a map")
+    keys: dict[str, tuple[str, str]] = {}
+    for key, canonical in (mapping or {}).items():
+        seen = keys.setdefault(label_key(key), (str(key), str(canonical)))
+        if seen[1] != str(canonical):  # matched case- and label-blind: they would collide
+            raise RegistryError(f"{where}: map values {seen[0]!r} and {key!r} match the same "
+                                f"exports but map to {seen[1]!r} and {canonical!r}")
     epoch = value.get("epoch")
     if epoch not in (None, "seconds", "milliseconds"):
         raise RegistryError(f"{where}: epoch must be seconds or milliseconds")
@@ -86,7 +108,8 @@ def _field_spec(value, where: str) -> FieldSpec:
         names=_names(value["field"], where) if "field" in value else (),
         hash_of=_names(value["hash"], where) if "hash" in value else (),
         value=str(value["value"]) if "value" in value else None,
-        mapping={str(k): str(v) for k, v in mapping.items()} if mapping else None,
+        mapping={k: v for k, (_, v) in keys.items()} if mapping else None,
+        unmapped=unmapped,
         first=bool(value.get("first", False)),
         epoch=epoch,
     )
@@ -141,15 +164,21 @@ def parse_registry(doc: dict, table_columns: dict[str, tuple[str, ...]]) -> list
             if column in declared else FieldSpec(names=(column,))
             for column in table_columns[table]
         }
-        where_field, where_values = None, ()
+        where_field, where_values, excludes = None, (), False
         if spec.get("where") is not None:
             clause = spec["where"]
-            if not isinstance(clause, dict) or set(clause) != {"field", "values"}:
-                raise RegistryError(f"{where}: where needs `field` and `values`")
+            if (not isinstance(clause, dict) or set(clause) not in ({"field", "values"},
+                                                                   {"field", "not"})):
+                raise RegistryError(f"{where}: where needs `field` and either `values` (the "
+                                    "rows kept) or `not` (the rows left out)")
+            excludes = "not" in clause
+            listed = clause["not" if excludes else "values"]
+            if not isinstance(listed, list) or not listed:
+                raise RegistryError(f"{where}: where's values must be a list")
             where_field = FieldSpec(names=_names(clause["field"], f"{where} where"))
-            where_values = tuple(str(v).lower() for v in clause["values"])
+            where_values = tuple(dict.fromkeys(label_key(v) for v in listed))
         result.append(Source(name, table, patterns, fields, fmt, tz, where_field, where_values,
-                             frozenset(declared), encoding, max_line))
+                             frozenset(declared), encoding, max_line, excludes))
     return result
 
 

@@ -71,11 +71,15 @@ def _landing_asset(table: landing.LandingTable, deps: list[dg.AssetKey]) -> dg.A
             )
         for file, reason in result.rejected:
             context.log.warning(f"{table.name}: {file} rejected as a whole: {reason}")
+        if result.unclaimed:
+            context.log.warning(f"{len(result.unclaimed)} landed file(s) no source reads "
+                                f"(raw.landed_files status unclaimed): {', '.join(result.unclaimed)}")
         return dg.MaterializeResult(
             metadata={
                 "files": result.files,
                 "files_rejected": len(result.rejected),
                 "rejected_files": dg.MetadataValue.json(dict(result.rejected)),
+                "unclaimed_files": dg.MetadataValue.json(result.unclaimed),
                 "files_read": result.files_read,
                 "rows_landed": result.rows_landed,
                 "rows_loaded": result.rows_loaded,
