@@ -60,8 +60,8 @@ docs: install
 	test -f "$$working" || { echo "make docs needs a built warehouse: run \`make run\` first (no $$working)" >&2; exit 1; }; \
 	cd dbt_models && TTV_WAREHOUSE="$$working" ../$(VENV)/bin/dbt docs generate --profiles-dir .
 
-## screenshots: the asset graph, a check's page and the dbt docs overview, taken by headless
-## Chromium from the last `make run`'s warehouse and history, into docs/
+## screenshots: the report, the asset graph, a check's page and the dbt docs overview, taken by
+## headless Chromium from the last `make run`'s warehouse and history, into docs/
 .PHONY: screenshots
 screenshots: install chromium
 	$(PY) docs/ui_screenshots.py

@@ -1,8 +1,9 @@
-"""Screenshots of the operator's first day: the Dagster asset graph, a check's page and the dbt
+"""The README's screenshots: the TTV report, the Dagster asset graph, a check's page and the dbt
 docs overview, taken with headless Chromium (Debian's `chromium`, driven by Playwright).
 
-Run after `make run` (it reads that run's warehouse and Dagster history): `make screenshots`.
-Writes docs/dagster_asset_graph.png, docs/dagster_check.png and docs/dbt_docs_overview.png.
+Run after `make run` (it reads that run's warehouse, report and Dagster history):
+`make screenshots`. Writes docs/report.png, docs/dagster_asset_graph.png, docs/dagster_check.png
+and docs/dbt_docs_overview.png.
 """
 
 import os
@@ -19,6 +20,7 @@ from playwright.sync_api import sync_playwright
 
 from dagster_project import paths
 from dagster_project.instance import prepare_home
+from dagster_project.lib.report import report_path
 
 DOCS = Path(__file__).resolve().parent
 CHECK = "marts/account_ttv", "gx_account_ttv"
@@ -73,6 +75,10 @@ def main() -> int:
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
+            report = browser.new_page(viewport={"width": 1280, "height": 900})
+            report.goto(report_path(paths.warehouse_path()).as_uri(), wait_until="load")
+            report.wait_for_timeout(3000)  # Plotly draws after load
+            report.screenshot(path=DOCS / "report.png", full_page=True)
             page = browser.new_page(viewport={"width": 1600, "height": 1000})
             base = f"http://127.0.0.1:{port}"
             page.goto(f"{base}/locations/ttv_warehouse/asset-groups/marts/lineage",
@@ -95,7 +101,7 @@ def main() -> int:
     finally:
         server.terminate()
         server.wait(timeout=30)
-    for name in ("dagster_asset_graph", "dagster_check", "dbt_docs_overview"):
+    for name in ("report", "dagster_asset_graph", "dagster_check", "dbt_docs_overview"):
         print(DOCS / f"{name}.png")
     return 0
 
