@@ -12,33 +12,28 @@ contracts as (
     where signed_at <= {{ as_of() }}
 ),
 
-first_terms as (
+terms as (
     select
-        account_id,
-        start_date as first_term_start,
+        *,
         -- "12 months" is 12 calendar months (SPEC §9): 2025-01-31 gives 2026-01-31, 29 February
-        -- gives 28 February on both engines
-        cast({{ dbt.dateadd('month', 12, 'start_date') }} as date) as first_term_start_12m
-    from contracts
-    where contract_type = 'new_business'
-    qualify row_number() over (partition by account_id order by signed_at, contract_id) = 1
+        -- gives 28 February on both engines. The first term is account_ttv's (one rule).
+        cast({{ dbt.dateadd('month', 12, 'first_term_start') }} as date) as first_term_start_12m
+    from accounts
 ),
 
 dated as (
     select
-        accounts.account_id,
-        accounts.segment,
-        accounts.ttv_band,
-        accounts.start_at,
-        accounts.churned_at,
-        accounts.first_term_arr,
-        first_terms.first_term_start,
-        first_terms.first_term_start_12m,
+        account_id,
+        segment,
+        ttv_band,
+        start_at,
+        churned_at,
+        first_term_arr,
+        first_term_start,
+        first_term_start_12m,
         -- the 12-month mark is known only once it is on or before the as-of date
-        first_terms.first_term_start_12m <= {{ as_of_date() }} as is_12_months_known
-    from accounts
-    inner join first_terms
-        on accounts.account_id = first_terms.account_id
+        first_term_start_12m <= {{ as_of_date() }} as is_12_months_known
+    from terms
 ),
 
 contract_measures as (

@@ -21,6 +21,7 @@ first_terms as (
     select
         account_id,
         arr as first_term_arr,
+        start_date as first_term_start,
         end_date as first_term_end_date
     from contracts
     where contract_type = 'new_business'
@@ -77,6 +78,7 @@ measured as (
         value_points.has_full_value_before_start,
         progress.onboarding_progress,
         first_terms.first_term_arr,
+        first_terms.first_term_start,
         first_terms.first_term_end_date,
         first_terms.account_id is not null as has_first_term,
         renewals.account_id is not null as has_renewal,
@@ -164,6 +166,7 @@ final as (
             else 'unknown'
         end as renewal_outcome,
         first_term_arr,
+        first_term_start,
         has_first_term,
         nullif(concat_ws(', ',
             case when has_value_before_start then 'value_before_start' end,
