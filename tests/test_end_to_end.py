@@ -1391,9 +1391,14 @@ def test_published_tables_and_columns_carry_their_descriptions(built_small_wareh
     assert [t for t in tables if not t["comment"]] == []
     undocumented = rows(built_small_warehouse,
                         "select table_name, column_name from duckdb_columns()"
-                        " where schema_name in ('marts', 'config')"
+                        " where schema_name in ('marts', 'config', 'raw', 'quarantine')"
                         " and (comment is null or comment = '')")
     assert undocumented == []
+    loads = rows(built_small_warehouse,
+                 "select schema_name || '.' || table_name as name, comment from duckdb_tables()"
+                 " where schema_name in ('raw', 'quarantine') order by 1")
+    assert [t["name"] for t in loads] == ["quarantine.rejected_rows", "raw.landed_files"]
+    assert all(t["comment"] for t in loads)
     (cohort,) = [t for t in tables if t["table_name"] == "cohort_ttv"]
     assert cohort["comment"].startswith("One row per period basis")
     (column,) = rows(built_small_warehouse,

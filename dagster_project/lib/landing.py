@@ -611,6 +611,46 @@ def _ensure_tables(con) -> None:
         con.execute(f"alter table raw.landed_files add column if not exists {column} {kind}")
     con.execute("""update raw.landed_files set status = case when duplicate_of is null
         then 'loaded' else 'duplicate' end where status is null""")
+    # both are published beside the marts: their descriptions travel as DuckDB comments
+    for table, (about, columns) in PUBLISHED_DESCRIPTIONS.items():
+        con.execute(f"comment on table {table} is {_q(about)}")
+        for column, text in columns.items():
+            con.execute(f"comment on column {table}.{column} is {_q(text)}")
+
+
+# What analysts read in the published file's load tables (SPEC §4.1: every published table and
+# column carries its description).
+PUBLISHED_DESCRIPTIONS = {
+    "quarantine.rejected_rows": (
+        "One row per landed row that could not be loaded (SPEC §5): where it came from, why, and "
+        "the raw record; the rest of its file loaded.",
+        {"source": "The registry source (config/sources.yml) of the file.",
+         "file": "The landed file, relative to the landing zone.",
+         "line": "The row's physical line in the file (1 is a CSV's header), or its record number.",
+         "column_name": "The canonical column that could not be loaded; NULL for the whole row.",
+         "reason": "Why the row was not loaded (unparseable timestamp, unknown account_id, ...).",
+         "raw_record": "The row as landed, a JSON object of its fields."}),
+    "raw.landed_files": (
+        "One row per file under the landing zone: what the loader did with it and every landed "
+        "row accounted for (landed = loaded + duplicate + filtered + quarantined).",
+        {"source": "The registry source that reads the file; NULL when no source claims it.",
+         "file": "The file, relative to the landing zone.",
+         "table_name": "The canonical table it loads (accounts, contracts, onboarding, events).",
+         "size_bytes": "The file's size when it was loaded.",
+         "modified_ns": "The file's modification time (ns since the epoch) when it was loaded.",
+         "sha256": "The file's checksum: the same content under another name is a duplicate.",
+         "duplicate_of": "The file already loaded with the same content; NULL otherwise.",
+         "rows_landed": "Rows in the file.",
+         "rows_loaded": "Rows loaded into the raw table.",
+         "rows_duplicate": "Rows already loaded from an earlier delivery (same key).",
+         "rows_filtered": "Rows the source's filter leaves out (not events, lost deals, ...).",
+         "rows_quarantined": "Rows in quarantine.rejected_rows.",
+         "loaded_at": "When the loader last read the file (UTC).",
+         "status": "loaded, duplicate (of another file), rejected (unreadable) or unclaimed (no "
+                   "source matches it).",
+         "reason": "Why a file was rejected or is unclaimed; NULL otherwise.",
+         "line": "The line where a rejected file became unreadable, when known."}),
+}
 
 
 def _sha256(path: Path) -> str:
