@@ -14,6 +14,8 @@ from pathlib import Path
 
 import yaml
 
+from dagster_project import paths
+
 RULES = ("contract", "crm_field", "first_event", "all_events", "active_days")
 SOURCES = ("crm", "product")
 # The timestamp columns of crm/onboarding.csv (SPEC §3) a `crm_field` rule may name.
@@ -104,64 +106,23 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
     "features": {"feature": "varchar", "event_name": "varchar", "released_at": "date"},
 }
 
-# What each config table holds: its DuckDB comment, so a SQL client shows it (SPEC §4.1).
-TABLE_DESCRIPTIONS: dict[str, str] = {
-    "milestones": "One row per milestone of the catalogue (config/ttv.yml), in catalogue order, "
-                  "with its rule.",
-    "milestone_events": "The product events a first_event or all_events milestone waits for.",
-    "journeys": "The ordered milestones of each journey of the catalogue.",
-    "segments": "Start of the clock, value milestones and targets per segment; segment '*' "
-                "applies to segments the catalogue does not list.",
-    "milestone_targets": "Target days per segment and milestone.",
-    "journey_segments": "The segments that follow each journey ('*': segments the catalogue "
-                        "does not list).",
-    "segment_groups": "The segments each segment group pools; the aggregate marts have a row "
-                      "per segment and one per group.",
-    "experiments": "Onboarding experiments (SPEC §9.5): the account column holding the arm, the "
-                   "control arm and the significance level.",
-    "features": "Features whose adoption is measured (SPEC §9.7): the event that means used and "
-                "the release date.",
-}
+# What each config table and column holds, written once in the dbt source YAML that dbt docs
+# show, and read from there for the tables' DuckDB comments, so a SQL client shows the same
+# words (SPEC §4.1).
+CONFIG_SOURCES_FILE = paths.DBT_PROJECT_DIR / "models" / "staging" / "config" / "_config__sources.yml"
 
-# What each config column holds (the same name means the same thing in every config table): its
-# DuckDB comment, beside the table's.
-COLUMN_DESCRIPTIONS: dict[str, str] = {
-    "milestone": "The milestone's name in the catalogue.",
-    "milestone_order": "The milestone's position in the catalogue, from 1.",
-    "source": "Where the milestone date comes from: crm or product.",
-    "owner": "The team that owns the milestone; NULL when none.",
-    "rule": "How the milestone is reached: contract, crm_field, first_event, all_events or "
-            "active_days.",
-    "crm_field": "The crm/onboarding.csv column a crm_field milestone reads.",
-    "contract_type": "The contract type whose earliest signature a contract milestone is.",
-    "min_active_days": "active_days: the distinct active UTC days needed.",
-    "window_days": "active_days: within this many consecutive days.",
-    "is_value_milestone": "True for a value milestone: reached before the start of the clock is "
-                          "a data issue.",
-    "description": "What the milestone means.",
-    "event_name": "A product event the milestone waits for.",
-    "journey": "The journey's name.",
-    "step_order": "The milestone's position in the journey, 1 for the journey's start.",
-    "segment": "The segment ('*': segments the catalogue does not list).",
-    "is_default": "True for the '*' row.",
-    "start_milestone": "The milestone that starts the segment's clock.",
-    "value_milestone": "The milestone that value_at, ttv_days and ttv_band measure.",
-    "first_value_milestone": "The milestone of first_value_at.",
-    "full_value_milestone": "The milestone of full_value_at.",
-    "target_days": "Target days from the start of the clock; NULL when none.",
-    "best_in_class_days": "Best-in-class days to value; NULL when none.",
-    "segment_group": "The segment group's name.",
-    "stall_after_days": "Days without progress after which an onboarding account is stalled; "
-                        "NULL when none.",
-    "benchmark_low_days": "Low end of the market's range of days to value; NULL when none.",
-    "benchmark_high_days": "High end of the market's range of days to value; NULL when none.",
-    "experiment": "The experiment's name.",
-    "arm_column": "The account_ttv column that holds the account's arm.",
-    "control_arm": "The arm the others are compared with.",
-    "alpha": "Significance level: a log-rank p-value below it is significant.",
-    "feature": "The feature's name.",
-    "released_at": "The feature's release date (00:00 UTC).",
-}
+
+def _config_descriptions() -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """(table -> description, table -> column -> description) of the dbt source `config`."""
+    doc = yaml.safe_load(CONFIG_SOURCES_FILE.read_text(encoding="utf-8"))
+    (source,) = [s for s in doc["sources"] if s["name"] == "config"]
+    tables = {t["name"]: t["description"] for t in source["tables"]}
+    columns = {t["name"]: {c["name"]: c["description"] for c in t.get("columns", [])}
+               for t in source["tables"]}
+    return tables, columns
+
+
+TABLE_DESCRIPTIONS, COLUMN_DESCRIPTIONS = _config_descriptions()
 
 # The account_ttv columns an experiment's arm may be read from (text columns of onboarding).
 EXPERIMENT_ARM_COLUMNS = ("onboarding_variant", "configuration_approach", "touch_model",
@@ -446,7 +407,7 @@ def write_catalogue(con, catalogue: Catalogue, schema: str = "config") -> None:
         comment = TABLE_DESCRIPTIONS[table].replace("'", "''")
         con.execute(f"comment on table {schema}.{table} is '{comment}'")
         for column in columns:
-            text = COLUMN_DESCRIPTIONS[column].replace("'", "''")
+            text = COLUMN_DESCRIPTIONS[table][column].replace("'", "''")
             con.execute(f"comment on column {schema}.{table}.{column} is '{text}'")
         if rows:
             placeholders = ", ".join("?" for _ in columns)
