@@ -1,5 +1,7 @@
 {#- One row per account: its start of the clock, time to first value, value and full value,
-    onboarding status and progress, and the outcome of its first term (SPEC §4). -#}
+    onboarding status and progress, and the outcome of its first term (SPEC §4). The one place
+    these are computed: account_ttv publishes them, int_cohort_members groups them into cohorts,
+    so no intermediate model reads a mart (issue 11). -#}
 with accounts as (
     select * from {{ ref('int_accounts_resolved') }}
 ),
@@ -181,4 +183,3 @@ final as (
 )
 
 select * from final
-order by account_id

@@ -1,6 +1,6 @@
 {#- Each account once per period basis, period grain, reported segment and dimension it is
-    grouped by in cohort_ttv (SPEC §4.1). Reads the account_ttv mart so that cohorts use exactly
-    the numbers analysts see per account.
+    grouped by in cohort_ttv (SPEC §4.1). Reads int_accounts_measured, which account_ttv
+    publishes as it is, so that cohorts use exactly the numbers analysts see per account.
     - period_basis `start`: every account, by the period of start_at; `value`: the accounts that
       reached value with a trusted duration, by the period of value_at.
     - period_grain month, quarter, year, all_time (cohort_period NULL) and trailing_12_months
@@ -12,7 +12,7 @@
 ] -%}
 
 with accounts as (
-    select * from {{ ref('account_ttv') }}
+    select * from {{ ref('int_accounts_measured') }}
 ),
 
 account_segments as (
