@@ -306,8 +306,8 @@ def _loaded(con) -> dict[str, list[tuple]]:
 def test_many_files_in_one_pass_load_what_one_by_one_loads(tmp_path, monkeypatch):
     landing_dir = _many_files(tmp_path)
     batches = []
-    real = landing._read_jsonl_batch
-    monkeypatch.setattr(landing, "_read_jsonl_batch",
+    real = landing._read_batch
+    monkeypatch.setattr(landing, "_read_batch",
                         lambda con, table, batch: batches.append(len(batch)) or real(con, table, batch))
     with duckdb.connect(str(tmp_path / "batch.duckdb")) as con:
         landing.load_landing(con, landing_dir, REGISTRY)
@@ -344,3 +344,109 @@ def test_a_corrupt_file_among_many_is_rejected_alone(tmp_path):
         # every other PostHog day loaded: 11 days of 3, the bad line and unknown account aside
         assert rows(con, "select count(*) from raw.events where _source = 'posthog_events' "
                          "and event_id like 'd%-%'") == [(33,)]
+
+
+CSV_HEADER = "event_id,account_id,user_id,event_name,occurred_at,properties\n"
+
+
+def _csv_day(day: int) -> tuple[str, str]:
+    """A day of the canonical CSV layout, 3 events (accounts 101-104); some days carry a case."""
+    lines = [f"c{day}-{n},{101 + n % 4},u1,login,2026-07-{day:02d}T09:00:00Z,{{}}\n"
+             for n in range(3)]
+    header = CSV_HEADER
+    if day == 2:
+        lines[2] = "c1-0,101,u1,login,2026-07-01T09:00:00Z,{}\n"  # day 1's first event again
+    if day == 3:  # a quoted value over two lines (2-3): the next row is on line 4, not 3
+        lines[0] = 'c3-0,101,"u\n1",login,2026-07-03T09:00:00Z,{}\n'
+    if day == 5:
+        lines.insert(1, "c5-x,101\n")  # ragged at line 3: the file is read alone
+    if day == 6:
+        lines[1] = "c6-1,102,u1,login,yesterday,{}\n"  # unparseable timestamp, line 3
+    if day in (7, 8):  # another column order: a batch of their own
+        header = "account_id,event_id,user_id,event_name,occurred_at,properties\n"
+        lines = [f"{101 + n},c{day}-{n},u1,login,2026-07-{day:02d}T09:00:00Z,{{}}\n"
+                 for n in range(2)]
+    return f"product/events/daily/2026-07-{day:02d}.csv", header + "".join(lines)
+
+
+def _parquet_day(con, root: Path, day: int) -> None:
+    """A PostHog batch export day as Parquet: 2 events; day 4's timestamp column is typed."""
+    rel = root / f"posthog/parquet/2026/07/{day:02d}/export.parquet"
+    rel.parent.mkdir(parents=True, exist_ok=True)
+    at = f"'2026-07-{day:02d}T11:00:00Z'" if day != 4 else "timestamp '2026-07-04 11:00:00'"
+    con.execute(f"""copy (select 'p{day}-' || n as uuid, 'login' as event, 'u' as distinct_id,
+        {at} as timestamp, '{{"$groups": {{"company": "10' || (n + 1) || '"}}}}' as properties
+        from range(2) t(n)) to '{rel}' (format parquet)""")
+
+
+def _amplitude_zip(root: Path, day: int) -> None:
+    """An Amplitude export zip of hourly gzipped members, 2 events each; day 2's hour 1 member
+    has a bad line 2."""
+    import gzip
+    import json
+    import zipfile
+
+    with zipfile.ZipFile(root / f"amplitude/export_2026-07-{day:02d}.zip", "w") as archive:
+        for hour in range(3):
+            lines = [json.dumps({"uuid": f"a{day}-{hour}-{n}", "event_type": "login",
+                                 "user_id": "u", "groups": {"company": [str(101 + n)]},
+                                 "event_time": f"2026-07-{day:02d} {hour:02d}:30:00.000000"})
+                     for n in range(2)]
+            if (day, hour) == (2, 1):
+                lines.insert(1, "not json")
+            name = f"187520/187520_2026-07-{day:02d}_{hour}#0.json.gz"
+            archive.writestr(name, gzip.compress("".join(x + "\n" for x in lines).encode(), mtime=0))
+
+
+def test_csv_parquet_and_zipped_files_in_one_pass_load_what_one_by_one_loads(tmp_path, monkeypatch):
+    landing_dir = _many_files(tmp_path)
+    for day in range(1, 9):
+        rel, text = _csv_day(day)
+        (landing_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+        (landing_dir / rel).write_text(text)
+    with duckdb.connect() as con:
+        for day in range(1, 5):
+            _parquet_day(con, landing_dir, day)
+    for day in (1, 2):
+        _amplitude_zip(landing_dir, day)
+    batches, real = [], landing._read_batch
+    monkeypatch.setattr(landing, "_read_batch", lambda con, table, batch: batches.append(
+        (batch[0][0].path.suffix, len(batch))) or real(con, table, batch))
+    with duckdb.connect(str(tmp_path / "batch.duckdb")) as con:
+        landing.load_landing(con, landing_dir, REGISTRY)
+        together = _loaded(con)
+    # CSV: days 1-6 share a header (day 5 then left to be read alone), days 7-8 another;
+    # Parquet: days 1-3 share a schema, day 4 (a typed timestamp) is read alone
+    # Amplitude: both zips' six hourly members in one pass
+    assert sorted(b for b in batches if b[0] in (".csv", ".parquet", ".zip")) == [
+        (".csv", 2), (".csv", 6), (".parquet", 3), (".zip", 2)]
+    monkeypatch.setattr(landing, "_batchable", lambda landed: False)
+    with duckdb.connect(str(tmp_path / "single.duckdb")) as con:
+        landing.load_landing(con, landing_dir, REGISTRY)
+        alone = _loaded(con)
+    assert together == alone
+    day = {d: _csv_day(d)[0] for d in range(1, 9)}
+    # by hand: the ragged row and the bad timestamp where the file has them
+    assert [r[:5] for r in together["rejected_rows"] if r[1].startswith("product/events/daily")] == [
+        ("events", day[5], 3, None, "ragged row: 2 fields, the header has 6"),
+        ("events", day[6], 3, "occurred_at", "unparseable timestamp: yesterday")]
+    # lines: day 3's second row after the two-line value, day 5's rows around the ragged one
+    assert rows_of(together["events"], "c3-1") == [(day[3], 4)]
+    assert rows_of(together["events"], "c5-1") == [(day[5], 4)]
+    assert rows_of(together["events"], "c8-1") == [(day[8], 3)]
+    assert rows_of(together["events_duplicates"], "c1-0") == [(day[2], 4)]
+    posthog = sorted((r[0], r[4], r[8]) for r in together["events"]
+                     if r[7].startswith("posthog/parquet/"))
+    assert posthog == [(f"p{d}-{n}", T(2026, 7, d, 11), 1 + n) for d in range(1, 5) for n in range(2)]
+    amplitude = sorted((r[0], r[7], r[8]) for r in together["events"]
+                       if r[7].startswith("amplitude/export_"))
+    member = "amplitude/export_2026-07-{:02d}.zip!187520/187520_2026-07-{:02d}_{}#0.json.gz"
+    assert amplitude == [(f"a{d}-{h}-{n}", member.format(d, d, h), 1 + n + ((d, h, n) == (2, 1, 1)))
+                         for d in (1, 2) for h in range(3) for n in range(2)]
+    assert [r[:5] for r in together["rejected_rows"] if r[0] == "amplitude_events"] == [
+        ("amplitude_events", member.format(2, 2, 1), 2, None, "line is not a JSON object")]
+    landed = {r[1]: r[7:12] for r in together["landed_files"] if r[1] in day.values()}
+    # rows landed, loaded, duplicate, filtered, quarantined
+    assert landed == {day[1]: (3, 3, 0, 0, 0), day[2]: (3, 2, 1, 0, 0), day[3]: (3, 3, 0, 0, 0),
+                      day[4]: (3, 3, 0, 0, 0), day[5]: (4, 3, 0, 0, 1), day[6]: (3, 2, 0, 0, 1),
+                      day[7]: (2, 2, 0, 0, 0), day[8]: (2, 2, 0, 0, 0)}

@@ -31,6 +31,7 @@ import re
 import shutil
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -327,28 +328,25 @@ def _open(con, path: Path, fmt: str, source: Source, rescan: bool = False) -> _R
         reader = (f"read_csv({fp}, all_varchar = true, header = true, auto_detect = true, "
                   f"{_text_options(source)})")
         present = [r[0] for r in con.execute(f"describe select * from {reader}").fetchall()]
-        raw = "json_object(" + ", ".join(f"{_q(c)}, {_ident(c)}" for c in present) + ")::varchar"
         # a record's physical line: the header is line 1, and quoted values may span lines. The
         # running count of those newlines needs a sort, so it is paid only by files that have one.
         # The same scan fills DuckDB's rejects (ragged rows), which also move lines.
-        spans = con.execute("select bool_or(" + " or ".join(
-            f"contains({_ident(c)}, chr(10))" for c in present) + f") from {reader}").fetchall()[0][0]
+        spans = con.execute(f"select {_spans_sql(present)} from {reader}").fetchall()[0][0]
         rejected = _rejected_lines(con)
         if spans:
-            newlines = " + ".join(
-                f"coalesce(length({_ident(c)}) - length(replace({_ident(c)}, chr(10), '')), 0)"
-                for c in present)
             line = (_physical_line("_record", rejected) + " + coalesce(sum(_newlines) over "
                     "(order by _record rows between unbounded preceding and 1 preceding), 0)")
             relation = f"""(
                 select *, {line} as _line, true as _raw_ok
-                from (select r.*, row_number() over () as _record, {newlines} as _newlines
+                from (select r.*, row_number() over () as _record,
+                             {_newlines_sql(present)} as _newlines
                       from {reader} as r))"""
         else:
             relation = f"""(
                 select *, {_physical_line('_record', rejected)} as _line, true as _raw_ok
                 from (select r.*, row_number() over () as _record from {reader} as r))"""
-        return _Reader(relation, fmt, {c.lower(): c for c in present}, {}, set(), raw, rejected)
+        return _Reader(relation, fmt, {c.lower(): c for c in present}, {}, set(),
+                       _csv_raw_sql(present), rejected)
     if fmt == "jsonl":
         # lines, not records: a malformed line is quarantined with its number, the file loads
         reader = (f"read_csv({fp}, columns = {{'_raw': 'VARCHAR'}}, header = false, "
@@ -368,16 +366,36 @@ def _open(con, path: Path, fmt: str, source: Source, rescan: bool = False) -> _R
         return _Reader(relation, fmt, {}, {}, keys, "_raw", rejected)
     if fmt == "parquet":
         described = con.execute(f"describe select * from read_parquet({fp})").fetchall()
-        types = {r[0]: r[1] for r in described}
-        relation = f"""(
-            select r.*, file_row_number + 1 as _line, true as _raw_ok
-            from read_parquet({fp}, file_row_number = true) as r)"""
-        reader = _Reader(relation, fmt, {c.lower(): c for c in types if c != "file_row_number"},
-                         types, set(), "")
-        reader.raw = "json_object(" + ", ".join(
-            f"{_q(c)}, {reader.access(c)}" for c in reader.columns.values()) + ")::varchar"
-        return reader
+        return _parquet_reader(f"read_parquet({fp}, file_row_number = true)",
+                               {r[0]: r[1] for r in described if r[0] != "file_row_number"})
     raise SchemaMismatch(f"{path.name}: unsupported format {fmt}")
+
+
+def _spans_sql(present: list[str]) -> str:
+    """Whether any value of a CSV scan holds a newline (a quoted value spanning lines)."""
+    return "bool_or(" + " or ".join(f"contains({_ident(c)}, chr(10))" for c in present) + ")"
+
+
+def _newlines_sql(present: list[str]) -> str:
+    """The newlines inside a CSV record's values: the lines it spans beyond its first."""
+    return " + ".join(
+        f"coalesce(length({_ident(c)}) - length(replace({_ident(c)}, chr(10), '')), 0)"
+        for c in present)
+
+
+def _csv_raw_sql(present: list[str]) -> str:
+    return "json_object(" + ", ".join(f"{_q(c)}, {_ident(c)}" for c in present) + ")::varchar"
+
+
+def _parquet_reader(scan: str, types: dict[str, str], file_sql: str | None = None) -> _Reader:
+    """A Parquet scan (with `file_row_number`) as a reader: `_line` is the row's number from 1."""
+    relation = f"""(
+            select r.*, file_row_number + 1 as _line, true as _raw_ok from {scan} as r)"""
+    reader = _Reader(relation, "parquet", {c.lower(): c for c in types}, types, set(), "", None,
+                     file_sql)
+    reader.raw = "json_object(" + ", ".join(
+        f"{_q(c)}, {reader.access(c)}" for c in reader.columns.values()) + ")::varchar"
+    return reader
 
 
 def _kept_sql(source: Source) -> str:
@@ -399,76 +417,169 @@ def _filtered_sql(source: Source, value: str) -> str:
     return f"coalesce(not {listed}, true)"
 
 
-def _open_jsonl_batch(con, source: Source, table: LandingTable,
-                      members: list[tuple[Path, str]]) -> _Reader:
-    """Many JSON-lines files of one source as one relation (DuckDB's multi-file reader, one
-    parallel scan instead of a scan per file): `_line` counts within each file, `file_sql` names
-    each row's file. Raises SchemaMismatch when a file's first kept record lacks a required
-    field, like the file read alone would; the caller then reads the files one by one."""
-    _clear_rejects(con)
-    listed = "[" + ", ".join(_q(str(p)) for p, _ in members) + "]"
-    reader = (f"read_csv({listed}, columns = {{'_raw': 'VARCHAR'}}, header = false, "
-              f"delim = chr(31), quote = '', escape = '', auto_detect = false, filename = true, "
-              f"{_text_options(source)})")
-    # the fields of each file's first kept record (see _open), checked per file
-    firsts = con.execute(f"""
-        select filename, json_keys(arg_min(_raw, _seq)::json) from (
-            select _raw, filename, row_number() over () as _seq from {reader})
-        where json_valid(_raw) and json_type(_raw) = 'OBJECT'{_kept_sql(source)}
-        group by filename""").fetchall()
-    for _, keys in firsts:
-        for column in table.required:
-            names = source.fields[column].names
-            if names and not any(n.split(".")[0] in set(keys) for n in names):
-                raise SchemaMismatch("a file lacks a required field")  # read alone, it says which
-    # each row's file as the manifest names it: the path below the landing directory, cut
-    # from the reader's filename when every path ends with its name (a case per file otherwise)
+# ---- many files in one pass: one scan per source, format and shape (issue 15) ---------------
+
+BATCH_FILE = "_landed_path"  # the column the multi-file readers name each row's file in
+
+
+def _batch_file_sql(members: list[tuple[Path, str]]) -> str:
+    """Each row's file as the manifest names it: the path below the landing directory, cut
+    from the reader's file column when every path ends with its name (a case per file else)."""
     common = str(members[0][0])[: len(str(members[0][0])) - len(members[0][1])]
     if all(str(p) == common + display for p, display in members):
-        file_sql = f"substr(filename, {len(common) + 1})"
-    else:
-        file_sql = "(case filename " + " ".join(
-            f"when {_q(str(p))} then {_q(display)}" for p, display in members) + " end)"
-    relation = f"""(
-        select _raw, filename, _seq - min(_seq) over (partition by filename) + 1 as _line,
-               case when json_valid(_raw) then json_type(_raw) = 'OBJECT' else false end as _raw_ok
-        from (select _raw, filename, row_number() over () as _seq from {reader}))"""
-    return _Reader(relation, "jsonl", {}, {}, set(), "_raw", None, file_sql)
+        return f"substr({BATCH_FILE}, {len(common) + 1})"
+    return f"(case {BATCH_FILE} " + " ".join(
+        f"when {_q(str(p))} then {_q(display)}" for p, display in members) + " end)"
 
 
-def _read_jsonl_batch(con, table: LandingTable, batch: list[_LandedFile]) -> bool:
-    """Read plain or gzipped JSON-lines files of one source in one pass into `_checked`; False
-    (and nothing added) when the batch read fails or the reader rejected a line: the caller
-    then reads them one by one, so a corrupt file is rejected alone, with its reason and line."""
-    source = batch[0].source
-    members = [(f.path, f.rel) for f in batch]
+def _open_batch(con, source: Source, table: LandingTable, fmt: str,
+                members: list[tuple[Path, str]]) -> _Reader:
+    """Many files of one source and format as one relation (DuckDB's multi-file readers: one
+    parallel scan instead of a scan per file), `_line` counted within each file as `_open`
+    counts it, `file_sql` naming each row's file. CSV and Parquet files come in batches of one
+    header or schema (`_batch_key`), so a field is missing from all of them or from none, as
+    each read alone. Raises SchemaMismatch when a JSON file's first kept record lacks a
+    required field, like the file read alone would; the caller then reads them one by one."""
+    _clear_rejects(con)
+    listed = "[" + ", ".join(_q(str(p)) for p, _ in members) + "]"
+    per_file = f"partition by {BATCH_FILE}"
+    file_sql = _batch_file_sql(members)
+    if fmt == "jsonl":
+        reader = (f"read_csv({listed}, columns = {{'_raw': 'VARCHAR'}}, header = false, "
+                  f"delim = chr(31), quote = '', escape = '', auto_detect = false, "
+                  f"filename = {_q(BATCH_FILE)}, {_text_options(source)})")
+        # the fields of each file's first kept record (see _open), checked per file
+        firsts = con.execute(f"""
+            select json_keys(arg_min(_raw, _seq)::json) from (
+                select _raw, {BATCH_FILE}, row_number() over () as _seq from {reader})
+            where json_valid(_raw) and json_type(_raw) = 'OBJECT'{_kept_sql(source)}
+            group by {BATCH_FILE}""").fetchall()
+        for (keys,) in firsts:
+            for column in table.required:
+                names = source.fields[column].names
+                if names and not any(n.split(".")[0] in set(keys) for n in names):
+                    raise SchemaMismatch("a file lacks a required field")  # alone, it says which
+        relation = f"""(
+            select _raw, {BATCH_FILE}, _seq - min(_seq) over ({per_file}) + 1 as _line,
+                   case when json_valid(_raw) then json_type(_raw) = 'OBJECT' else false end as _raw_ok
+            from (select _raw, {BATCH_FILE}, row_number() over () as _seq from {reader}))"""
+        return _Reader(relation, fmt, {}, {}, set(), "_raw", None, file_sql)
+    if fmt == "csv":
+        reader = (f"read_csv({listed}, all_varchar = true, header = true, auto_detect = true, "
+                  f"filename = {_q(BATCH_FILE)}, {_text_options(source)})")
+        present = [r[0] for r in con.execute(f"describe select * from {reader}").fetchall()
+                   if r[0] != BATCH_FILE]
+        spans = con.execute(f"select {_spans_sql(present)} from {reader}").fetchall()[0][0]
+        line = f"_seq - min(_seq) over ({per_file}) + 2"  # the header is each file's line 1
+        if spans:  # quoted newlines: the running count within each file, as _open counts it
+            line += (f" + coalesce(sum(_newlines) over ({per_file} order by _seq rows between "
+                     "unbounded preceding and 1 preceding), 0)")
+        relation = f"""(
+            select *, {line} as _line, true as _raw_ok
+            from (select r.*, row_number() over () as _seq,
+                         {_newlines_sql(present) if spans else '0'} as _newlines
+                  from {reader} as r))"""
+        return _Reader(relation, fmt, {c.lower(): c for c in present}, {}, set(),
+                       _csv_raw_sql(present), None, file_sql)
+    if fmt == "parquet":
+        reader = f"read_parquet({listed}, file_row_number = true, filename = {_q(BATCH_FILE)})"
+        types = {r[0]: r[1] for r in con.execute(f"describe select * from {reader}").fetchall()
+                 if r[0] not in ("file_row_number", BATCH_FILE)}
+        return _parquet_reader(reader, types, file_sql)
+    raise SchemaMismatch(f"unsupported format {fmt}")
+
+
+def _files_with_rejects(con) -> set[str]:
+    """The paths of the files in which the last multi-file read rejected a line."""
+    try:
+        return {r[0] for r in con.execute(f"""select distinct s.file_path from {REJECTS} r
+            join {REJECTS_SCAN} s on r.scan_id = s.scan_id and r.file_id = s.file_id""").fetchall()}
+    except duckdb.CatalogException:  # no rejected line: DuckDB made no rejects tables
+        return set()
+
+
+def _read_batch(con, table: LandingTable,
+                batch: list[tuple[_LandedFile, list[tuple[Path, str]]]]) -> list[_LandedFile]:
+    """Read files of one source, format and shape (`_batch_key`), each with its members (the
+    file itself, or a zip's extracted members), in one pass into `_checked`. Returns the files
+    left to read one by one, with nothing of them added: all of them when the batch read fails
+    (a corrupt file, a JSON file lacking a required field: read alone, a file says which and
+    why), else those in which the reader rejected a line (read alone, the rejects move the
+    lines after them and the rows are quarantined with their reason)."""
+    source = _member_source(batch[0][0].source)
+    members = [member for _, file_members in batch for member in file_members]
     con.execute(f"set TimeZone = {_q(source.timezone)}")
     try:
-        reader = _open_jsonl_batch(con, source, table, members)
-        sql = _file_sql(con, source, table, batch[0].path, batch[0].rel, batch[0].rel,
+        reader = _open_batch(con, source, table, file_format(source, members[0][0]), members)
+        sql = _file_sql(con, source, table, members[0][0], members[0][1], members[0][1],
                         table.needs_known_account, reader=reader)
         con.execute(f"insert into _checked by name {sql}")
-        try:
-            clean = not con.execute(f"select count(*) from {REJECTS}").fetchone()[0]
-        except duckdb.CatalogException:
-            clean = True
+        alone = _files_with_rejects(con)
     except (SchemaMismatch, *_UNREADABLE):
-        clean = False
+        alone = {str(p) for p, _ in members}
     finally:
         _clear_rejects(con)
-    if not clean:
-        con.execute("delete from _checked where _source = ? and _file in (select unnest(?::varchar[]))",
-                    [source.name, [rel for _, rel in members]])
-    return clean
+    left = [f for f, file_members in batch if any(str(p) in alone for p, _ in file_members)]
+    if left:  # a zip's rows are its members' (`<zip>!<member>`)
+        con.execute("""delete from _checked where _source = ? and split_part(_file, '!', 1) in
+                       (select unnest(?::varchar[]))""", [source.name, [f.rel for f in left]])
+    return left
 
 
 def _batchable(landed: _LandedFile) -> bool:
-    """A file the set-based read can take: JSON lines in UTF-8, not empty, not in a zip."""
+    """A file the set-based read can take: CSV, JSON lines or a zip of them in UTF-8, or
+    Parquet; not empty."""
     try:
         fmt = file_format(landed.source, landed.path)
     except SchemaMismatch:
         return False
-    return fmt == "jsonl" and landed.source.encoding == "utf-8" and landed.size > 0
+    text_ok = fmt in ("csv", "jsonl", "zip") and landed.source.encoding == "utf-8"
+    return (text_ok or fmt == "parquet") and landed.size > 0
+
+
+def _member_source(source: Source) -> Source:
+    """The source as its files' members are read: a zip's members are JSON lines."""
+    return dataclasses.replace(source, format="jsonl") if source.format == "zip" else source
+
+
+def _batch_members(landed: _LandedFile, into: Path) -> list[tuple[Path, str]]:
+    """What the set-based read scans of a file: the file, or a zip's JSON-lines members
+    extracted into `into` (none when the zip cannot be opened or holds anything else: it is
+    then read alone, which rejects it or reads its members one by one)."""
+    if file_format(landed.source, landed.path) != "zip":
+        return [(landed.path, landed.rel)]
+    try:
+        members = _unzip(landed.path, landed.rel, into)
+    except (*_UNREADABLE, zlib.error):
+        return []
+    source = _member_source(landed.source)
+    try:
+        if all(file_format(source, path) == "jsonl" for path, _ in members):
+            return members
+    except SchemaMismatch:
+        pass
+    return []
+
+
+def _batch_key(con, landed: _LandedFile) -> tuple | None:
+    """What the files read in one pass share: source, format, compression, and a CSV file's
+    header line or a Parquet file's schema, so that every file of a batch has the batch's
+    columns and types, as it would read alone. None: a file read alone (also one whose header
+    or schema cannot be read, which its own read then rejects with the reason)."""
+    if not _batchable(landed):
+        return None
+    fmt = file_format(landed.source, landed.path)
+    shape = None
+    try:
+        if fmt == "csv":
+            with _open_text(landed.path) as handle:
+                shape = handle.readline(1 << 20)
+        elif fmt == "parquet":
+            shape = tuple(con.execute(
+                f"describe select * from read_parquet({_q(str(landed.path))})").fetchall())
+    except (*_UNREADABLE, zlib.error):
+        return None
+    return (landed.source.name, fmt, landed.path.name.lower().endswith(".gz"), shape)
 
 
 def _value_sql(reader: _Reader, spec: FieldSpec, kind: str) -> str | None:
@@ -729,20 +840,23 @@ def _read_files(con, landing_dir: Path, table: LandingTable, files: list[_Landed
         null::varchar as _file, null::bigint as _line, null::varchar as _extra,
         null::varchar as _raw, false as _filtered, null::varchar as _column,
         null::varchar as _reason where false""")
-    # Many small JSON-lines files (daily or hourly exports) are read in one pass per source and
-    # compression: read one by one, 265 files took 47 times as long as 3 with the same rows
-    # (issue 15); bench/many_files.py compares the two.
-    batches: dict[tuple[str, bool], list[_LandedFile]] = {}
-    for landed in files:
-        if _batchable(landed):
-            key = (landed.source.name, landed.path.name.lower().endswith(".gz"))
-            batches.setdefault(key, []).append(landed)
-    done: set[int] = set()
-    for batch in batches.values():
-        if len(batch) > 1 and _read_jsonl_batch(con, table, batch):
-            done |= {id(f) for f in batch}
+    # Many small files (daily or hourly exports) are read in one pass per source, format and
+    # shape: read one by one, 265 files took 47 times as long as 3 with the same rows (issue
+    # 15); bench/many_files.py compares the two. A file the pass leaves is read alone below.
     workdir = Path(tempfile.mkdtemp(prefix="ttv_read_"))
     try:
+        batches: dict[tuple, list[tuple[_LandedFile, list[tuple[Path, str]]]]] = {}
+        for number, landed in enumerate(files):
+            key = _batch_key(con, landed)
+            if key is not None:
+                members = _batch_members(landed, workdir / f"batch_{number}")
+                if members:
+                    batches.setdefault(key, []).append((landed, members))
+        done: set[int] = set()
+        for batch in batches.values():
+            if sum(len(members) for _, members in batch) > 1:
+                left = {id(f) for f in _read_batch(con, table, batch)}
+                done |= {id(f) for f, _ in batch if id(f) not in left}
         for number, landed in enumerate(files):
             if id(landed) in done:
                 continue
@@ -757,9 +871,7 @@ def _read_files(con, landing_dir: Path, table: LandingTable, files: list[_Landed
                 if file_format(landed.source, landed.path) == "zip":
                     members = _unzip(landed.path, landed.rel, into / "zip")
                 for path, display in members:
-                    source = landed.source
-                    if source.format == "zip":
-                        source = dataclasses.replace(source, format="jsonl")
+                    source = _member_source(landed.source)
                     fmt = file_format(source, path)
                     try:
                         path = _as_utf8(path, fmt, source.encoding, into)
