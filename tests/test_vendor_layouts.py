@@ -331,12 +331,17 @@ def rows_of(table: list[tuple], event_id: str) -> list[tuple]:
     return [(r[7], r[8]) for r in table if r[0] == event_id]
 
 
-def test_a_corrupt_file_among_many_is_rejected_alone(tmp_path):
+def test_a_corrupt_file_among_many_is_rejected_alone(tmp_path, monkeypatch):
     landing_dir = _many_files(tmp_path)
     broken, data = _posthog_day(5, [_posthog_event("d5-0", "101", 5)] * 50)
     (landing_dir / broken).write_bytes(data[: len(data) // 2])  # a truncated gzip
+    alone, real = [], landing._open
+    monkeypatch.setattr(landing, "_open", lambda con, path, fmt, source, rescan=False: alone.append(
+        (source.name, path)) or real(con, path, fmt, source, rescan))
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
         results = landing.load_landing(con, landing_dir, REGISTRY)
+        # the reader's error names the file: the other PostHog files stay in one pass
+        assert [path for name, path in alone if name == "posthog_events"] == [landing_dir / broken]
         events = next(r for r in results if r.table == "events")
         assert [file for file, _ in events.rejected] == [broken]
         assert rows(con, "select status from raw.landed_files where file = ?", [broken]) == [

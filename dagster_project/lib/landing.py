@@ -498,32 +498,47 @@ def _files_with_rejects(con) -> set[str]:
         return set()
 
 
+BATCH_RETRIES = 3  # corrupt files taken out of a pass before it gives up on the pass
+
+
 def _read_batch(con, table: LandingTable,
                 batch: list[tuple[_LandedFile, list[tuple[Path, str]]]]) -> list[_LandedFile]:
     """Read files of one source, format and shape (`_batch_key`), each with its members (the
     file itself, or a zip's extracted members), in one pass into `_checked`. Returns the files
-    left to read one by one, with nothing of them added: all of them when the batch read fails
-    (a corrupt file, a JSON file lacking a required field: read alone, a file says which and
-    why), else those in which the reader rejected a line (read alone, the rejects move the
-    lines after them and the rows are quarantined with their reason)."""
+    left to read one by one, with nothing of them added: a file the reader's error names (a
+    truncated `.gz`, a corrupt Parquet file), after which the pass runs again without it; every
+    file when the error names none (or a JSON file lacks a required field: read alone, a file
+    says which); and those in which the reader rejected a line (read alone, the rejects move
+    the lines after them and the rows are quarantined with their reason)."""
     source = _member_source(batch[0][0].source)
-    members = [member for _, file_members in batch for member in file_members]
     con.execute(f"set TimeZone = {_q(source.timezone)}")
-    try:
-        reader = _open_batch(con, source, table, file_format(source, members[0][0]), members)
-        sql = _file_sql(con, source, table, members[0][0], members[0][1], members[0][1],
-                        table.needs_known_account, reader=reader)
-        con.execute(f"insert into _checked by name {sql}")
-        alone = _files_with_rejects(con)
-    except (SchemaMismatch, *_UNREADABLE):
-        alone = {str(p) for p, _ in members}
-    finally:
-        _clear_rejects(con)
-    left = [f for f, file_members in batch if any(str(p) in alone for p, _ in file_members)]
-    if left:  # a zip's rows are its members' (`<zip>!<member>`)
-        con.execute("""delete from _checked where _source = ? and split_part(_file, '!', 1) in
-                       (select unnest(?::varchar[]))""", [source.name, [f.rel for f in left]])
-    return left
+    batch, left = list(batch), []
+    for _ in range(BATCH_RETRIES + 1):
+        members = [member for _, file_members in batch for member in file_members]
+        try:  # one statement: when it fails, it has added nothing
+            reader = _open_batch(con, source, table, file_format(source, members[0][0]), members)
+            sql = _file_sql(con, source, table, members[0][0], members[0][1], members[0][1],
+                            table.needs_known_account, reader=reader)
+            con.execute(f"insert into _checked by name {sql}")
+            alone = _files_with_rejects(con)
+        except (SchemaMismatch, *_UNREADABLE) as exc:
+            named = [item for item in batch
+                     if any(str(path) in str(exc) for path, _ in item[1])]
+            if isinstance(exc, SchemaMismatch) or len(named) != 1 or len(batch) < 3:
+                return left + [f for f, _ in batch]
+            batch.remove(named[0])
+            left.append(named[0][0])
+            continue
+        finally:
+            _clear_rejects(con)
+        rejected = [f for f, file_members in batch
+                    if any(str(path) in alone for path, _ in file_members)]
+        if rejected:  # a zip's rows are its members' (`<zip>!<member>`)
+            con.execute("""delete from _checked where _source = ? and split_part(_file, '!', 1)
+                           in (select unnest(?::varchar[]))""",
+                        [source.name, [f.rel for f in rejected]])
+        return left + rejected
+    return left + [f for f, _ in batch]
 
 
 def _batchable(landed: _LandedFile) -> bool:
