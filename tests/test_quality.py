@@ -350,3 +350,44 @@ def test_committed_suites_load_and_explain_themselves(suite_path):
     for expectation in suite.expectations:
         assert expectation.meta["severity"] in ("error", "warn")
         assert expectation.meta.get("why"), f"{suite_path.name}: {expectation} has no meta.why"
+
+
+# dbt's generic tests on a mart and the GX expectation that states the same fact of a column
+SAME_FACT = {"unique": ("expect_column_values_to_be_unique", None),
+             "not_null": ("expect_column_values_to_not_be_null", None),
+             "accepted_values": ("expect_column_values_to_be_in_set", None),
+             "not_negative": ("expect_column_values_to_be_between", (0, None)),
+             "between_zero_and_one": ("expect_column_values_to_be_between", (0, 1))}
+
+
+def test_each_fact_of_a_mart_is_checked_by_one_tool():
+    """README, "Each fact checked once": a mart's column fact that its GX suite states is not a
+    dbt test too, and a mart's grain is checked by its suite alone."""
+    from dagster_project.defs.transform.assets import dbt_project
+
+    manifest = json.loads(Path(dbt_project.manifest_path).read_text())
+    stated = {}  # (mart, expectation, column) -> (min, max) of the suite's range
+    for suite_path in EXPECTATIONS_DIR.glob("*.json"):
+        suite = json.loads(suite_path.read_text())
+        schema, table = suite["meta"]["table"].split(".")
+        for e in suite["expectations"]:
+            kwargs = e["kwargs"]
+            if schema == "marts" and "column" in kwargs:
+                stated[(table, e["type"], kwargs["column"])] = (
+                    kwargs.get("min_value"), kwargs.get("max_value"))
+    twice = []
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "test" or not node.get("attached_node", "").startswith(
+                "model.ttv_warehouse."):
+            continue
+        model = manifest["nodes"][node["attached_node"]]
+        if model["fqn"][1] != "marts":
+            continue
+        test = (node.get("test_metadata") or {}).get("name")
+        assert test != "unique_combination", f"{node['name']}: the grain is its GX suite's"
+        if test in SAME_FACT:
+            expectation, bounds = SAME_FACT[test]
+            found = stated.get((model["name"], expectation, node["column_name"]), "absent")
+            if found != "absent" and (bounds is None or found == bounds):
+                twice.append(node["name"])
+    assert twice == []
