@@ -163,6 +163,19 @@ def load_suite(suite_path: Path) -> "gx.ExpectationSuite":
     return suite
 
 
+def suite_table(suite_path: Path) -> tuple[str, str]:
+    """(schema, table) that the suite at `suite_path` guards: its `meta.table`, "schema.table"."""
+    suite_path = Path(suite_path)
+    try:
+        table = (json.loads(suite_path.read_text(encoding="utf-8")).get("meta") or {}).get("table")
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{suite_path}: cannot read the expectation suite: {exc}") from exc
+    if not isinstance(table, str) or table.count(".") != 1:
+        raise ValueError(f"{suite_path}: meta.table must name the guarded table as schema.table")
+    schema, name = table.split(".")
+    return schema, name
+
+
 def validate_table(
     database: Path, schema: str, table: str, suite_path: Path, *, memory_limit: str | None = None
 ) -> SuiteOutcome:

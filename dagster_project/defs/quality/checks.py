@@ -37,11 +37,10 @@ def _mart(name: str) -> dg.AssetKey:
 
 @dataclass(frozen=True)
 class Guarded:
-    """One suite on one table, checked when `asset` materializes (and after `reads`)."""
+    """The suite expectations/<suite>.json, checked when `asset` materializes (and after `reads`)
+    on the table the suite itself names (its `meta.table`: the one place that says it)."""
 
     asset: dg.AssetKey
-    schema: str
-    table: str
     suite: str
     reads: tuple[dg.AssetKey, ...] = ()  # other assets the suite's SQL reads
 
@@ -49,40 +48,38 @@ class Guarded:
     def check_name(self) -> str:
         return f"gx_{self.suite}"
 
+    @property
+    def suite_path(self):
+        return paths.EXPECTATIONS_DIR / f"{self.suite}.json"
+
+    @property
+    def table(self) -> tuple[str, str]:
+        """(schema, table) of the suite's `meta.table`."""
+        return quality.suite_table(self.suite_path)
+
+
+def _marts(*names: str, reads: tuple[dg.AssetKey, ...] = ()) -> list[Guarded]:
+    """Each mart's suite, named like the mart, on the dbt asset that builds it."""
+    return [Guarded(_mart(name), name, reads) for name in names]
+
 
 GUARDED = [
-    Guarded(LANDING["accounts"], "raw", "accounts", "raw_accounts", reads=(SEGMENTS,)),
-    Guarded(LANDING["contracts"], "raw", "contracts", "raw_contracts"),
-    Guarded(LANDING["onboarding"], "raw", "onboarding", "raw_onboarding"),
-    # the events the latest load added (raw.events_latest_load): a daily check costs the new
+    Guarded(LANDING["accounts"], "raw_accounts", reads=(SEGMENTS,)),
+    Guarded(LANDING["contracts"], "raw_contracts"),
+    Guarded(LANDING["onboarding"], "raw_onboarding"),
+    # on the events the latest load added (raw.events_latest_load): a daily check costs the new
     # day; uniqueness against history is enforced by the loader's anti-join on event_id
-    Guarded(LANDING["events"], "raw", "events_latest_load", "raw_events"),
+    Guarded(LANDING["events"], "raw_events"),
     # the per-file accounting of every landing table, checked once all four have loaded
-    Guarded(LANDING["events"], "raw", "landed_files", "raw_landed_files",
+    Guarded(LANDING["events"], "raw_landed_files",
             reads=(LANDING["accounts"], LANDING["contracts"], LANDING["onboarding"])),
-    Guarded(_mart("account_ttv"), "marts", "account_ttv", "account_ttv",
-            reads=(SEGMENTS, LANDING["accounts"])),
-    Guarded(_mart("account_milestones"), "marts", "account_milestones", "account_milestones",
-            reads=(MILESTONES,)),
-    Guarded(_mart("journey_steps"), "marts", "journey_steps", "journey_steps"),
-    Guarded(_mart("journey_step_summary"), "marts", "journey_step_summary",
-            "journey_step_summary"),
-    Guarded(_mart("cohort_ttv"), "marts", "cohort_ttv", "cohort_ttv"),
-    Guarded(_mart("ttv_retention"), "marts", "ttv_retention", "ttv_retention",
-            reads=(_mart("account_ttv"),)),
-    # SPEC §9: the analyses; suites that compare with account_ttv read it
-    Guarded(_mart("account_revenue"), "marts", "account_revenue", "account_revenue",
-            reads=(_mart("account_ttv"),)),
-    Guarded(_mart("churn_reasons"), "marts", "churn_reasons", "churn_reasons",
-            reads=(_mart("account_ttv"),)),
-    Guarded(_mart("stalled_accounts"), "marts", "stalled_accounts", "stalled_accounts",
-            reads=(_mart("account_ttv"),)),
-    Guarded(_mart("quartile_profile"), "marts", "quartile_profile", "quartile_profile",
-            reads=(_mart("account_ttv"),)),
-    Guarded(_mart("experiment_results"), "marts", "experiment_results", "experiment_results"),
-    Guarded(_mart("free_to_paid"), "marts", "free_to_paid", "free_to_paid"),
-    Guarded(_mart("feature_adoption"), "marts", "feature_adoption", "feature_adoption"),
-    Guarded(_mart("ttv_benchmarks"), "marts", "ttv_benchmarks", "ttv_benchmarks"),
+    Guarded(_mart("account_ttv"), "account_ttv", reads=(SEGMENTS, LANDING["accounts"])),
+    Guarded(_mart("account_milestones"), "account_milestones", reads=(MILESTONES,)),
+    *_marts("journey_steps", "journey_step_summary", "cohort_ttv", "experiment_results",
+            "free_to_paid", "feature_adoption", "ttv_benchmarks"),
+    # suites that compare with account_ttv read it (SPEC §9's analyses among them)
+    *_marts("ttv_retention", "account_revenue", "churn_reasons", "stalled_accounts",
+            "quartile_profile", reads=(_mart("account_ttv"),)),
 ]
 
 
@@ -112,21 +109,21 @@ def check_result(outcome: quality.SuiteOutcome) -> dg.AssetCheckResult:
 
 
 def _gx_check(guarded: Guarded) -> dg.AssetChecksDefinition:
-    suite_file = f"{guarded.suite}.json"
+    schema, table = guarded.table
 
     @dg.asset_check(
         asset=guarded.asset,
         name=guarded.check_name,
         blocking=True,
         additional_deps=list(guarded.reads),
-        description=(f"Great Expectations suite expectations/{suite_file} on "
-                     f"{guarded.schema}.{guarded.table} of the working file."),
+        description=(f"Great Expectations suite expectations/{guarded.suite_path.name} on "
+                     f"{schema}.{table} of the working file."),
     )
     def _check() -> dg.AssetCheckResult:
         try:
             outcome = quality.validate_table(
-                paths.working_warehouse_path(), guarded.schema, guarded.table,
-                paths.EXPECTATIONS_DIR / suite_file, memory_limit=MEMORY_LIMIT,
+                paths.working_warehouse_path(), schema, table, guarded.suite_path,
+                memory_limit=MEMORY_LIMIT,
             )
         except (LookupError, FileNotFoundError, quality.SuiteRunError, ValueError) as exc:
             raise dg.Failure(description=f"{guarded.check_name}: {exc}") from None
