@@ -5,6 +5,7 @@ that takes part in a duplicate as "not unique": one repeated event_id makes 2 un
 """
 
 import json
+import logging
 from pathlib import Path
 
 import duckdb
@@ -391,3 +392,57 @@ def test_each_fact_of_a_mart_is_checked_by_one_tool():
             if found != "absent" and (bounds is None or found == bounds):
                 twice.append(node["name"])
     assert twice == []
+
+
+def test_a_blocking_check_fails_its_step_with_the_reason_first(tmp_path, monkeypatch):
+    """Issue 15: a failed run's page leads with the reason, not a stack trace. The real
+    gx_raw_contracts check, run by Dagster on a working file with a repeated contract: the check
+    is recorded as a failed evaluation, the step fails with the sentence (dg.Failure, logged as
+    an error first) and the asset downstream is never materialized."""
+    import dagster as dg
+
+    from dagster_project import paths
+    from dagster_project.defs.quality.checks import gx_checks
+
+    monkeypatch.setenv("TTV_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
+    working = paths.working_warehouse_path()
+    working.parent.mkdir()
+    with duckdb.connect(str(working)) as con:
+        con.execute("create schema raw")
+        con.execute("create table raw.contracts as select * from (values "
+                    "('C1', 'A1', 'new_business', timestamp '2026-01-05', date '2026-01-05', "
+                    "date '2027-01-04', 1000.0), "
+                    "('C1', 'A2', 'new_business', timestamp '2026-02-01', date '2026-02-01', "
+                    "date '2027-01-31', 2000.0)) "
+                    "t(contract_id, account_id, contract_type, signed_at, start_date, end_date, arr)")
+
+    @dg.asset(key=["crm", "contracts"])
+    def contracts() -> None:
+        """Stands for the load: the table is already in the working file."""
+
+    @dg.asset(deps=[contracts])
+    def downstream() -> None:
+        """Stands for the models and publication."""
+
+    check = next(c for c in gx_checks if c.check_key.name == "gx_raw_contracts")
+    job = dg.Definitions(assets=[contracts, downstream], asset_checks=[check],
+                         jobs=[dg.define_asset_job("j")]).resolve_job_def("j")
+    instance = dg.DagsterInstance.ephemeral()
+    result = job.execute_in_process(instance=instance, raise_on_error=False)
+
+    assert not result.success
+    (evaluation,) = result.get_asset_check_evaluations()  # a check evaluation, recorded
+    assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
+    reason = ("Not published: check crm/contracts:gx_raw_contracts failed: "
+              "raw.contracts.contract_id: 2 rows not unique, e.g. ['C1'].")
+    (run_failure,) = [e for e in result.all_events
+                      if e.event_type == dg.DagsterEventType.RUN_FAILURE]
+    step_failure = run_failure.event_specific_data.first_step_failure_event.step_failure_data
+    assert step_failure.user_failure_data.description == reason
+    assert step_failure.error.cls_name == "Failure"
+    assert step_failure.error.message.strip().endswith(reason)
+    logged = [entry.user_message for entry in instance.all_logs(result.run_id)
+              if entry.level == logging.ERROR and not entry.is_dagster_event]
+    assert logged[0] == reason  # then Dagster's "Dependencies for step downstream failed"
+    assert dg.AssetKey("downstream") not in {
+        e.asset_key for e in result.get_asset_materialization_events()}

@@ -108,6 +108,34 @@ def check_result(outcome: quality.SuiteOutcome) -> dg.AssetCheckResult:
     )
 
 
+# The metadata key of the step failure that a failed blocking check raises: `make run` reports
+# the check itself and leaves that step out of its summary (dagster_project/run.py).
+BLOCKED_BY = "blocked_by_check"
+
+
+def blocking_reason(asset: dg.AssetKey, check_name: str, outcome: quality.SuiteOutcome) -> str:
+    """One sentence saying why a check blocks publication: its first ERROR failure, in words."""
+    errors = [o for o in outcome.failures if o.severity == quality.ERROR]
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    sentence = f"{errors[0].message}{more}"
+    return (f"Not published: check {asset.to_user_string()}:{check_name} failed: {sentence}"
+            + ("" if sentence.endswith((".", "?", "!")) else "."))
+
+
+def evaluate(context: dg.AssetCheckExecutionContext, outcome: quality.SuiteOutcome):
+    """Yield the check's result. A failure of severity error is also logged as an error and
+    fails the step with that sentence (`dg.Failure`), so the run's page leads with the reason
+    instead of the stack trace of Dagster's generic "blocking asset check failed"."""
+    result = check_result(outcome)
+    yield result
+    if not result.passed and result.severity == dg.AssetCheckSeverity.ERROR:
+        (spec,) = context.check_specs
+        reason = blocking_reason(spec.asset_key, spec.name, outcome)
+        context.log.error(reason)
+        raise dg.Failure(description=reason, metadata={
+            BLOCKED_BY: f"{spec.asset_key.to_user_string()}:{spec.name}"})
+
+
 def _gx_check(guarded: Guarded) -> dg.AssetChecksDefinition:
     schema, table = guarded.table
 
@@ -119,7 +147,7 @@ def _gx_check(guarded: Guarded) -> dg.AssetChecksDefinition:
         description=(f"Great Expectations suite expectations/{guarded.suite_path.name} on "
                      f"{schema}.{table} of the working file."),
     )
-    def _check() -> dg.AssetCheckResult:
+    def _check(context: dg.AssetCheckExecutionContext):
         try:
             outcome = quality.validate_table(
                 paths.working_warehouse_path(), schema, table, guarded.suite_path,
@@ -127,7 +155,7 @@ def _gx_check(guarded: Guarded) -> dg.AssetChecksDefinition:
             )
         except (LookupError, FileNotFoundError, quality.SuiteRunError, ValueError) as exc:
             raise dg.Failure(description=f"{guarded.check_name}: {exc}") from None
-        return check_result(outcome)
+        yield from evaluate(context, outcome)
 
     return _check
 
@@ -149,12 +177,12 @@ def _volume_check(asset: dg.AssetKey, schema: str, table: str) -> dg.AssetChecks
                      "TTV_MAX_SHRINK (default 50%) fewer rows, or none, fails unless "
                      "TTV_ACCEPT_VOLUME_CHANGE names it."),
     )
-    def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+    def _check(context: dg.AssetCheckExecutionContext):
         (outcome,) = quality.compare_volume(
             paths.working_warehouse_path(), paths.warehouse_path(), [(schema, table)],
             max_shrink=paths.max_shrink(), accepted=paths.accepted_volume_changes(),
             as_of=_run_as_of(context))
-        return check_result(outcome)
+        yield from evaluate(context, outcome)
 
     return _check
 
@@ -169,8 +197,8 @@ volume_checks = ([_volume_check(LANDING[t], "raw", t) for t in CRM_TABLES]
     additional_deps=[MILESTONES],
     description="No milestone that accounts reached in the published warehouse is reached by none.",
 )
-def milestones_reached() -> dg.AssetCheckResult:
-    return check_result(quality.compare_reached(
+def milestones_reached(context: dg.AssetCheckExecutionContext):
+    yield from evaluate(context, quality.compare_reached(
         paths.working_warehouse_path(), paths.warehouse_path(), "marts", "account_milestones",
         paths.accepted_volume_changes()))
 
@@ -181,10 +209,10 @@ def milestones_reached() -> dg.AssetCheckResult:
     description=("Every event the catalogue names occurs in the loaded events (a typo would "
                  "leave its milestone reached by no account); suggests the nearest names."),
 )
-def catalogue_events() -> dg.AssetCheckResult:
+def catalogue_events(context: dg.AssetCheckExecutionContext):
     with duckdb.connect(str(paths.working_warehouse_path()), read_only=True) as con:
         unknown = catalogue.events_not_in_data(con)
-    return check_result(quality.unknown_events_outcome(unknown))
+    yield from evaluate(context, quality.unknown_events_outcome(unknown))
 
 
 @dg.asset_check(
@@ -193,9 +221,9 @@ def catalogue_events() -> dg.AssetCheckResult:
     description=("The newest event or CRM fact of each source is at most TTV_FRESHNESS_DAYS "
                  "(default 3) days before as-of; a warning otherwise."),
 )
-def freshness(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-    return check_result(quality.check_freshness(paths.working_warehouse_path(),
-                                                _run_as_of(context), paths.freshness_days()))
+def freshness(context: dg.AssetCheckExecutionContext):
+    yield from evaluate(context, quality.check_freshness(
+        paths.working_warehouse_path(), _run_as_of(context), paths.freshness_days()))
 
 
 def _run_as_of(context):
