@@ -188,8 +188,8 @@ def test_out_of_range_timestamp_fails(tmp_path):
 def test_warn_severity_failure_does_not_block(tmp_path):
     suite = json.loads(RAW_EVENTS.read_text())
     for expectation in suite["expectations"]:
-        expectation["meta"]["severity"] = "warn"
-    # and one expectation without meta at all: severity defaults to "error" (and it passes)
+        expectation["severity"] = "warning"  # GX's own field: reported, not blocking
+    # and one expectation without a severity: GX's default "critical", an error (it passes)
     suite["expectations"].append(
         {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "_file"}}
     )
@@ -331,8 +331,14 @@ def test_missing_table_raises(tmp_path):
         ({"type": "expect_column_values_to_be_unique", "kwargs": {"colum": "a"}}, "colum"),
         (
             {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "a"},
-             "meta": {"severity": "fatal"}},
+             "severity": "fatal"},
             "severity",
+        ),
+        # the former way, which GX would keep as mere meta: refused, naming GX's own fields
+        (
+            {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "a"},
+             "meta": {"severity": "warn", "why": "w"}},
+            "meta.severity and meta.why are GX's own `severity`",
         ),
     ],
 )
@@ -348,9 +354,10 @@ def test_load_suite_rejects_what_gx_would_silently_drop(tmp_path, expectation, e
 def test_committed_suites_load_and_explain_themselves(suite_path):
     suite = load_suite(suite_path)
     assert suite.name == suite_path.stem
+    assert suite.meta["table"].count(".") == 1  # the table it guards (schema.table)
     for expectation in suite.expectations:
-        assert expectation.meta["severity"] in ("error", "warn")
-        assert expectation.meta.get("why"), f"{suite_path.name}: {expectation} has no meta.why"
+        assert expectation.severity in ("critical", "warning")
+        assert expectation.notes, f"{suite_path.name}: {expectation} has no notes"
 
 
 # dbt's generic tests on a mart and the GX expectation that states the same fact of a column

@@ -2,11 +2,12 @@
 checks GX cannot express: volumes and reached milestones against the previously published
 warehouse, the catalogue's events against the loaded ones, freshness against as-of.
 
-Each check validates one table of the run's working file with GX Core, as SQL inside DuckDB. A
-failed expectation of severity "error" fails the check with severity ERROR: being blocking, it
-stops every asset downstream, publication included, and fails the run. Only "warn" failures make
-a WARN check: reported, and the warehouse is still published. Sources are checked right after
-they load, before any model reads them; marts after dbt built them, before publication.
+Each check validates one table of the run's working file with GX Core, as SQL inside DuckDB (the
+table its suite names). A failed expectation of GX severity "critical" fails the check with
+severity ERROR: being blocking, it stops every asset downstream, publication included, and fails
+the run with the reason as its first sentence. Only "warning" failures make a WARN check:
+reported, and the warehouse is still published. Sources are checked right after they load,
+before any model reads them; marts after dbt built them, before publication.
 """
 
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from dagster_dbt import get_asset_key_for_model
 
 from dagster_project import paths
 from dagster_project.defs.transform.assets import ttv_dbt_models
-from dagster_project.lib import catalogue, quality
+from dagster_project.lib import audits, catalogue, quality
 
 # DuckDB's working memory for one check; beyond it, it spills to disk. Uniqueness over a column
 # of tens of millions of values is what needs it, and 1GB keeps the checks beside a running
@@ -172,13 +173,13 @@ MARTS = sorted((key for key in ttv_dbt_models.keys if key.path[0] == "marts"),
 
 def _volume_check(asset: dg.AssetKey, schema: str, table: str) -> dg.AssetChecksDefinition:
     @dg.asset_check(
-        asset=asset, name=quality.VOLUME_SUITE, blocking=True,
+        asset=asset, name=audits.VOLUME_SUITE, blocking=True,
         description=(f"{schema}.{table} against the published warehouse: more than "
                      "TTV_MAX_SHRINK (default 50%) fewer rows, or none, fails unless "
                      "TTV_ACCEPT_VOLUME_CHANGE names it."),
     )
     def _check(context: dg.AssetCheckExecutionContext):
-        (outcome,) = quality.compare_volume(
+        (outcome,) = audits.compare_volume(
             paths.working_warehouse_path(), paths.warehouse_path(), [(schema, table)],
             max_shrink=paths.max_shrink(), accepted=paths.accepted_volume_changes(),
             as_of=_run_as_of(context))
@@ -193,12 +194,12 @@ volume_checks = ([_volume_check(LANDING[t], "raw", t) for t in CRM_TABLES]
 
 
 @dg.asset_check(
-    asset=_mart("account_milestones"), name=quality.REACHED_SUITE, blocking=True,
+    asset=_mart("account_milestones"), name=audits.REACHED_SUITE, blocking=True,
     additional_deps=[MILESTONES],
     description="No milestone that accounts reached in the published warehouse is reached by none.",
 )
 def milestones_reached(context: dg.AssetCheckExecutionContext):
-    yield from evaluate(context, quality.compare_reached(
+    yield from evaluate(context, audits.compare_reached(
         paths.working_warehouse_path(), paths.warehouse_path(), "marts", "account_milestones",
         paths.accepted_volume_changes()))
 
@@ -212,17 +213,17 @@ def milestones_reached(context: dg.AssetCheckExecutionContext):
 def catalogue_events(context: dg.AssetCheckExecutionContext):
     with duckdb.connect(str(paths.working_warehouse_path()), read_only=True) as con:
         unknown = catalogue.events_not_in_data(con)
-    yield from evaluate(context, quality.unknown_events_outcome(unknown))
+    yield from evaluate(context, audits.unknown_events_outcome(unknown))
 
 
 @dg.asset_check(
-    asset=LANDING["events"], name=quality.FRESHNESS_SUITE,
+    asset=LANDING["events"], name=audits.FRESHNESS_SUITE,
     additional_deps=[LANDING[t] for t in CRM_TABLES],
     description=("The newest event or CRM fact of each source is at most TTV_FRESHNESS_DAYS "
                  "(default 3) days before as-of; a warning otherwise."),
 )
 def freshness(context: dg.AssetCheckExecutionContext):
-    yield from evaluate(context, quality.check_freshness(
+    yield from evaluate(context, audits.check_freshness(
         paths.working_warehouse_path(), _run_as_of(context), paths.freshness_days()))
 
 
