@@ -119,7 +119,8 @@ def run_daily(as_of: str | None = None, instance: dg.DagsterInstance | None = No
         elif event.event_type == dg.DagsterEventType.STEP_FAILURE:
             error = event.step_failure_data.error
             user = event.step_failure_data.user_failure_data
-            if error and error.cls_name == "DagsterAssetCheckFailedError":
+            if (error and error.cls_name == "DagsterAssetCheckFailedError"
+                    or user and "blocked_by_check" in (user.metadata or {})):
                 continue  # a blocking check failed: its own line above says which and why
             reason = (user.description if user and user.description else
                       (error.message.strip().splitlines()[0] if error else "unknown error"))

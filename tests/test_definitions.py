@@ -75,3 +75,19 @@ def test_every_guarded_table_has_a_blocking_suite_and_publication_comes_last():
 def ttv_daily_job_keys():
     job = defs.resolve_job_def("ttv_daily")
     return job.asset_layer.asset_graph.get_all_asset_keys()
+
+
+def test_each_suite_names_its_table_once_and_is_checked_on_it():
+    """The suite's meta.table is the one place that names its table (issue 11: GUARDED had
+    drifted from raw_events.json); every suite in expectations/ is a check, once."""
+    from dagster_project.defs.quality.checks import GUARDED
+    from dagster_project.paths import EXPECTATIONS_DIR
+
+    assert sorted(g.suite for g in GUARDED) == sorted(
+        p.stem for p in EXPECTATIONS_DIR.glob("*.json"))
+    events = next(g for g in GUARDED if g.suite == "raw_events")
+    assert events.table == ("raw", "events_latest_load")
+    specs = {spec.name: spec for c in defs.asset_checks for spec in c.check_specs}
+    for guarded in GUARDED:
+        schema, table = guarded.table
+        assert f" on {schema}.{table} of the working file" in specs[guarded.check_name].description

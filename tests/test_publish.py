@@ -85,23 +85,28 @@ def test_publication_needs_a_complete_build_audited_in_the_same_run():
 
 
 def test_a_failing_dbt_test_is_explained_with_example_keys(tmp_path):
+    """The rows dbt kept (store_failures) in schema test_failures, shown by the model's key
+    (account_ttv's grain is its GX suite's meta.row_key: account_id) and the tested column."""
     database = tmp_path / "work.duckdb"
     with duckdb.connect(str(database)) as con:
-        con.execute("create schema marts")
-        con.execute("create table marts.account_ttv as select * from (values "
-                    "('A01', 'SMB', 3.0), ('A05', 'SMB', -5.0), ('A07', 'PLG', -1.5)) "
+        con.execute("create schema test_failures")
+        con.execute("create table test_failures.account_ttv_days_onboarding_not_negative as "
+                    "select * from (values ('A07', 'PLG', -1.5), ('A05', 'SMB', -5.0)) "
                     "t(account_id, segment, days_onboarding)")
-    unique_id = "test.ttv_warehouse.not_negative_account_ttv_days_onboarding.1a2b"
+    unique_id = "test.ttv_warehouse.account_ttv_days_onboarding_not_negative.1a2b"
     run_results = {"results": [
-        {"unique_id": unique_id, "status": "fail", "failures": 2,
-         "compiled_code": 'select *\nfrom "work"."marts"."account_ttv"\n'
-                          "where days_onboarding < 0\n-- a trailing comment"},
+        {"unique_id": unique_id, "status": "fail", "failures": 2},
         {"unique_id": "test.ttv_warehouse.broken.3c4d", "status": "error", "failures": None,
-         "message": "Binder Error: column x not found\nLINE 1: ...", "compiled_code": "select x"},
+         "message": "Binder Error: column x not found\nLINE 1: ..."},
         {"unique_id": "test.ttv_warehouse.fine.5e6f", "status": "pass", "failures": 0},
     ]}
-    manifest = {"nodes": {unique_id: {"test_metadata": {"kwargs": {
-        "column_name": "days_onboarding", "model": "{{ ref('account_ttv') }}"}}}}}
+    manifest = {"nodes": {
+        unique_id: {"name": "account_ttv_days_onboarding_not_negative",
+                    "schema": "test_failures", "alias": "account_ttv_days_onboarding_not_negative",
+                    "column_name": "days_onboarding",
+                    "attached_node": "model.ttv_warehouse.account_ttv",
+                    "test_metadata": {"name": "not_negative"}},
+        "model.ttv_warehouse.account_ttv": {"name": "account_ttv"}}}
 
     explained = dbt_failures.explain(run_results, database, manifest)
 
@@ -110,7 +115,7 @@ def test_a_failing_dbt_test_is_explained_with_example_keys(tmp_path):
     assert failure.examples == [{"account_id": "A05", "days_onboarding": -5.0},
                                 {"account_id": "A07", "days_onboarding": -1.5}]
     assert failure.message == (
-        "dbt test not_negative_account_ttv_days_onboarding: 2 rows failing, e.g. "
+        "dbt test account_ttv_days_onboarding_not_negative: 2 rows failing, e.g. "
         "[{'account_id': 'A05', 'days_onboarding': -5.0}, "
         "{'account_id': 'A07', 'days_onboarding': -1.5}]")
     assert explained["test.ttv_warehouse.broken.3c4d"].message == (

@@ -5,6 +5,7 @@ that takes part in a duplicate as "not unique": one repeated event_id makes 2 un
 """
 
 import json
+import logging
 from pathlib import Path
 
 import duckdb
@@ -187,8 +188,8 @@ def test_out_of_range_timestamp_fails(tmp_path):
 def test_warn_severity_failure_does_not_block(tmp_path):
     suite = json.loads(RAW_EVENTS.read_text())
     for expectation in suite["expectations"]:
-        expectation["meta"]["severity"] = "warn"
-    # and one expectation without meta at all: severity defaults to "error" (and it passes)
+        expectation["severity"] = "warning"  # GX's own field: reported, not blocking
+    # and one expectation without a severity: GX's default "critical", an error (it passes)
     suite["expectations"].append(
         {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "_file"}}
     )
@@ -330,8 +331,14 @@ def test_missing_table_raises(tmp_path):
         ({"type": "expect_column_values_to_be_unique", "kwargs": {"colum": "a"}}, "colum"),
         (
             {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "a"},
-             "meta": {"severity": "fatal"}},
+             "severity": "fatal"},
             "severity",
+        ),
+        # the former way, which GX would keep as mere meta: refused, naming GX's own fields
+        (
+            {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "a"},
+             "meta": {"severity": "warn", "why": "w"}},
+            "meta.severity and meta.why are GX's own `severity`",
         ),
     ],
 )
@@ -347,6 +354,102 @@ def test_load_suite_rejects_what_gx_would_silently_drop(tmp_path, expectation, e
 def test_committed_suites_load_and_explain_themselves(suite_path):
     suite = load_suite(suite_path)
     assert suite.name == suite_path.stem
+    assert suite.meta["table"].count(".") == 1  # the table it guards (schema.table)
     for expectation in suite.expectations:
-        assert expectation.meta["severity"] in ("error", "warn")
-        assert expectation.meta.get("why"), f"{suite_path.name}: {expectation} has no meta.why"
+        assert expectation.severity in ("critical", "warning")
+        assert expectation.notes, f"{suite_path.name}: {expectation} has no notes"
+
+
+# dbt's generic tests on a mart and the GX expectation that states the same fact of a column
+SAME_FACT = {"unique": ("expect_column_values_to_be_unique", None),
+             "not_null": ("expect_column_values_to_not_be_null", None),
+             "accepted_values": ("expect_column_values_to_be_in_set", None),
+             "not_negative": ("expect_column_values_to_be_between", (0, None)),
+             "between_zero_and_one": ("expect_column_values_to_be_between", (0, 1))}
+
+
+def test_each_fact_of_a_mart_is_checked_by_one_tool():
+    """README, "Each fact checked once": a mart's column fact that its GX suite states is not a
+    dbt test too, and a mart's grain is checked by its suite alone."""
+    from dagster_project.defs.transform.assets import dbt_project
+
+    manifest = json.loads(Path(dbt_project.manifest_path).read_text())
+    stated = {}  # (mart, expectation, column) -> (min, max) of the suite's range
+    for suite_path in EXPECTATIONS_DIR.glob("*.json"):
+        suite = json.loads(suite_path.read_text())
+        schema, table = suite["meta"]["table"].split(".")
+        for e in suite["expectations"]:
+            kwargs = e["kwargs"]
+            if schema == "marts" and "column" in kwargs:
+                stated[(table, e["type"], kwargs["column"])] = (
+                    kwargs.get("min_value"), kwargs.get("max_value"))
+    twice = []
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "test" or not node.get("attached_node", "").startswith(
+                "model.ttv_warehouse."):
+            continue
+        model = manifest["nodes"][node["attached_node"]]
+        if model["fqn"][1] != "marts":
+            continue
+        test = (node.get("test_metadata") or {}).get("name")
+        assert test != "unique_combination", f"{node['name']}: the grain is its GX suite's"
+        if test in SAME_FACT:
+            expectation, bounds = SAME_FACT[test]
+            found = stated.get((model["name"], expectation, node["column_name"]), "absent")
+            if found != "absent" and (bounds is None or found == bounds):
+                twice.append(node["name"])
+    assert twice == []
+
+
+def test_a_blocking_check_fails_its_step_with_the_reason_first(tmp_path, monkeypatch):
+    """Issue 15: a failed run's page leads with the reason, not a stack trace. The real
+    gx_raw_contracts check, run by Dagster on a working file with a repeated contract: the check
+    is recorded as a failed evaluation, the step fails with the sentence (dg.Failure, logged as
+    an error first) and the asset downstream is never materialized."""
+    import dagster as dg
+
+    from dagster_project import paths
+    from dagster_project.defs.quality.checks import gx_checks
+
+    monkeypatch.setenv("TTV_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
+    working = paths.working_warehouse_path()
+    working.parent.mkdir()
+    with duckdb.connect(str(working)) as con:
+        con.execute("create schema raw")
+        con.execute("create table raw.contracts as select * from (values "
+                    "('C1', 'A1', 'new_business', timestamp '2026-01-05', date '2026-01-05', "
+                    "date '2027-01-04', 1000.0), "
+                    "('C1', 'A2', 'new_business', timestamp '2026-02-01', date '2026-02-01', "
+                    "date '2027-01-31', 2000.0)) "
+                    "t(contract_id, account_id, contract_type, signed_at, start_date, end_date, arr)")
+
+    @dg.asset(key=["crm", "contracts"])
+    def contracts() -> None:
+        """Stands for the load: the table is already in the working file."""
+
+    @dg.asset(deps=[contracts])
+    def downstream() -> None:
+        """Stands for the models and publication."""
+
+    check = next(c for c in gx_checks if c.check_key.name == "gx_raw_contracts")
+    job = dg.Definitions(assets=[contracts, downstream], asset_checks=[check],
+                         jobs=[dg.define_asset_job("j")]).resolve_job_def("j")
+    instance = dg.DagsterInstance.ephemeral()
+    result = job.execute_in_process(instance=instance, raise_on_error=False)
+
+    assert not result.success
+    (evaluation,) = result.get_asset_check_evaluations()  # a check evaluation, recorded
+    assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
+    reason = ("Not published: check crm/contracts:gx_raw_contracts failed: "
+              "raw.contracts.contract_id: 2 rows not unique, e.g. ['C1'].")
+    (run_failure,) = [e for e in result.all_events
+                      if e.event_type == dg.DagsterEventType.RUN_FAILURE]
+    step_failure = run_failure.event_specific_data.first_step_failure_event.step_failure_data
+    assert step_failure.user_failure_data.description == reason
+    assert step_failure.error.cls_name == "Failure"
+    assert step_failure.error.message.strip().endswith(reason)
+    logged = [entry.user_message for entry in instance.all_logs(result.run_id)
+              if entry.level == logging.ERROR and not entry.is_dagster_event]
+    assert logged[0] == reason  # then Dagster's "Dependencies for step downstream failed"
+    assert dg.AssetKey("downstream") not in {
+        e.asset_key for e in result.get_asset_materialization_events()}

@@ -23,7 +23,7 @@ import duckdb
 import pytest
 
 from dagster_project import paths
-from dagster_project.lib import catalogue, quality, warehouse
+from dagster_project.lib import audits, catalogue, warehouse
 from tests.conftest import SMALL_AS_OF, SMALL_LANDING
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -71,7 +71,7 @@ TABLES = [("raw", "contracts"), ("marts", "account_ttv"), ("marts", "ttv_retenti
 
 def test_a_table_that_shrinks_by_more_than_half_or_empties_fails_naming_both_counts(
         tmp_path, published):
-    outcomes = quality.compare_volume(working(tmp_path, 0, 4, 1), published, TABLES,
+    outcomes = audits.compare_volume(working(tmp_path, 0, 4, 1), published, TABLES,
                                       max_shrink=0.5, accepted=set())
     assert [(o.table, not o.failures, o.outcomes[0].examples) for o in outcomes] == [
         ("raw.contracts", False, [11, 0]), ("marts.account_ttv", True, [8, 4]),
@@ -87,13 +87,13 @@ def test_a_table_that_shrinks_by_more_than_half_or_empties_fails_naming_both_cou
 
 def test_an_accepted_change_warns_and_the_threshold_is_configurable(tmp_path, published):
     work = working(tmp_path, 0, 4, 1)
-    outcomes = quality.compare_volume(work, published, TABLES, max_shrink=0.5,
+    outcomes = audits.compare_volume(work, published, TABLES, max_shrink=0.5,
                                       accepted={"contracts", "marts.ttv_retention"})
     assert [(not o.failures, o.outcomes[0].severity) for o in outcomes] == [
         (False, "warn"), (True, "error"), (False, "warn")]
     assert outcomes[0].outcomes[0].message.endswith("; accepted by TTV_ACCEPT_VOLUME_CHANGE")
     # 20%: losing 4 of 8 accounts is too much now
-    strict = quality.compare_volume(work, published, TABLES, max_shrink=0.2, accepted={"all"})
+    strict = audits.compare_volume(work, published, TABLES, max_shrink=0.2, accepted={"all"})
     assert [(not o.failures, o.outcomes[0].severity) for o in strict] == [
         (False, "warn"), (False, "warn"), (False, "warn")]
 
@@ -101,14 +101,14 @@ def test_an_accepted_change_warns_and_the_threshold_is_configurable(tmp_path, pu
 def test_nothing_to_compare_without_a_published_warehouse_or_for_an_earlier_as_of(
         tmp_path, published):
     work = working(tmp_path, 0, 0, 0)
-    first = quality.compare_volume(work, tmp_path / "none.duckdb", TABLES, max_shrink=0.5,
+    first = audits.compare_volume(work, tmp_path / "none.duckdb", TABLES, max_shrink=0.5,
                                    accepted=set())
     assert first[0].outcomes[0].message == (
         "raw.contracts: 0 rows, no published table to compare with")
     assert not any(o.failures for o in first)
     # rebuilding 1 May when 1 June is published: the marts are smaller by design, the CRM
     # export is not
-    earlier = quality.compare_volume(work, published, TABLES, max_shrink=0.5, accepted=set(),
+    earlier = audits.compare_volume(work, published, TABLES, max_shrink=0.5, accepted=set(),
                                      as_of=dt.date(2026, 5, 1))
     assert [not o.failures for o in earlier] == [False, True, True]
     assert earlier[1].outcomes[0].message == (
@@ -134,15 +134,15 @@ def test_a_milestone_no_account_reaches_any_more_fails(tmp_path):
         "('A', 'first_login', now()), ('B', 'first_login', now()), ('A', 'kickoff', null)"))
     after = database(tmp_path / "w.duckdb", milestones.format(
         "('A', 'first_login', null), ('B', 'first_login', null), ('A', 'kickoff', null)"))
-    outcome = quality.compare_reached(after, before, "marts", "account_milestones")
+    outcome = audits.compare_reached(after, before, "marts", "account_milestones")
     (failure,) = outcome.failures
     assert (failure.severity, failure.examples) == ("error", ["first_login"])
     assert failure.message == (
         "marts.account_milestones: 1 milestone reached by no account, reached before: "
         "first_login (published: 2 accounts); check the catalogue (config/ttv.yml) and the "
         "exports, or accept with TTV_ACCEPT_VOLUME_CHANGE=marts.account_milestones")
-    assert not quality.compare_reached(before, before, "marts", "account_milestones").failures
-    accepted = quality.compare_reached(after, before, "marts", "account_milestones",
+    assert not audits.compare_reached(before, before, "marts", "account_milestones").failures
+    accepted = audits.compare_reached(after, before, "marts", "account_milestones",
                                        {"account_milestones"})
     assert accepted.failures[0].severity == "warn"
 
@@ -159,14 +159,14 @@ def test_freshness_names_the_newest_date_of_each_source(tmp_path):
         "t(_source, occurred_at)",
         "create table raw.contracts as select * from (values "
         "('contracts', timestamp '2026-05-29 00:00')) t(_source, signed_at)")
-    stale = quality.check_freshness(work, dt.date(2026, 6, 1), 3)
+    stale = audits.check_freshness(work, dt.date(2026, 6, 1), 3)
     (failure,) = stale.failures
     assert failure.severity == "warn"
     assert failure.message == (
         "1 source with nothing in the 3 days before as-of 2026-06-01: segment (newest "
         "2026-05-20, 12 days before); is an export missing, or should TTV_AS_OF be earlier? "
         "(fresh: contracts 2026-05-29, events 2026-05-31)")
-    fresh = quality.check_freshness(work, dt.date(2026, 6, 1), 12)
+    fresh = audits.check_freshness(work, dt.date(2026, 6, 1), 12)
     assert fresh.failures == [] and fresh.outcomes[0].message == (
         "newest fact per source: contracts 2026-05-29, events 2026-05-31, segment 2026-05-20")
 
@@ -199,7 +199,7 @@ def test_a_misspelt_event_is_named_with_the_nearest_loaded_names(tmp_path, loade
         "feature 'search': event 'search_performed' never occurs in the loaded events",
         ("milestone 'first_login': event 'logn' never occurs in the loaded events; "
          "did you mean `login`?")]
-    outcome = quality.unknown_events_outcome(unknown)
+    outcome = audits.unknown_events_outcome(unknown)
     assert [(o.severity, o.message) for o in outcome.failures] == [
         ("warn", ("config.features: feature 'search': event 'search_performed' never occurs in "
                   "the loaded events")),
@@ -218,7 +218,7 @@ def test_a_milestone_event_with_no_near_loaded_name_is_a_warning(tmp_path):
     unknown = catalogue.unknown_events_in(catalogue.load_catalogue(paths.CATALOGUE_FILE), working)
     by_event = {u.event_name: u for u in unknown}
     assert by_event["login"].suggestion == "" and not by_event["login"].is_error
-    assert {o.severity for o in quality.unknown_events_outcome(unknown).failures} == {"warn"}
+    assert {o.severity for o in audits.unknown_events_outcome(unknown).failures} == {"warn"}
 
 
 def test_a_feature_event_not_loaded_is_a_warning(loaded):
@@ -232,7 +232,7 @@ def test_a_feature_event_not_loaded_is_a_warning(loaded):
         unknown = catalogue.events_not_in_data(con)
     assert [u.message for u in unknown] == [
         "feature 'search': event 'serach_performed' never occurs in the loaded events"]
-    assert quality.unknown_events_outcome(unknown).failures[0].severity == "warn"
+    assert audits.unknown_events_outcome(unknown).failures[0].severity == "warn"
 
 
 def test_the_validator_checks_the_last_runs_events_and_suggests_crm_fields(

@@ -1,12 +1,16 @@
 """What a failed (or warning) dbt test found: how many rows and a few example keys.
 
-dbt reports a failing test as a count. To say which rows, the test's compiled SQL (in
-run_results.json) is run again with a LIMIT on the working file, read-only, once dbt has exited
-and released it; the key-like columns of the first rows are the examples.
+dbt reports a failing test as a count; with `store_failures` (dbt_project.yml) it also keeps the
+failing rows in a table of schema `test_failures` of the working file, which is never published
+(lib/publish.py copies marts, quarantine and config). Once dbt has exited and released the file,
+the first rows of that table are read, read-only, and shown by the tested model's key columns:
+its own unique tests in the manifest, else its Great Expectations suite's `meta.row_key` (a
+mart's grain is checked by its suite alone: README, "Each fact checked once").
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,13 +19,6 @@ import duckdb
 from dagster_project.lib.quality import json_safe
 
 MAX_EXAMPLES = 5
-# Columns that identify a row: of a per-account model (an id, plus the milestone or journey
-# step within the account), of an aggregate mart, and of dbt's generic tests' own output.
-ENTITY_IDS = ("account_id", "contract_id", "event_id")
-WITHIN_ENTITY = ("milestone", "journey", "step")
-KEY_COLUMNS = ("journey", "step", "segment", "period_grain", "cohort_period", "dimension",
-               "dimension_value", "ttv_band", "unique_field", "value_field", "from_field",
-               "n_records", "rows_with_this_key")
 
 
 @dataclass(frozen=True)
@@ -36,25 +33,31 @@ class TestFailure:
     message: str  # one sentence for the run's output and the check's description
 
 
-def explain(run_results: dict, database: Path,
-            manifest: dict | None = None) -> dict[str, TestFailure]:
-    """Every test of `run_results` that failed, warned or errored, by unique_id, with examples."""
+def explain(run_results: dict, database: Path, manifest: dict,
+            expectations_dir: Path | None = None) -> dict[str, TestFailure]:
+    """Every test of `run_results` that failed, warned or errored, by unique_id, with examples
+    from its stored failures in `database`. `expectations_dir` holds the GX suites whose
+    `meta.row_key` names a mart's key columns (default: the project's expectations/)."""
     results = [r for r in run_results.get("results", [])
                if r["unique_id"].startswith(("test.", "unit_test."))
                and r.get("status") in ("fail", "warn", "error")]
     if not results:
         return {}
-    nodes = (manifest or {}).get("nodes", {})
+    if expectations_dir is None:
+        from dagster_project.paths import EXPECTATIONS_DIR as expectations_dir
+    nodes = manifest.get("nodes", {})
     explained = {}
     con = duckdb.connect(str(database), read_only=True) if Path(database).is_file() else None
     try:
         for result in results:
             unique_id = result["unique_id"]
-            name = unique_id.split(".")[2] if unique_id.count(".") >= 2 else unique_id
+            node = nodes.get(unique_id, {})
+            name = node.get("name") or unique_id.split(".")[2]
             examples = []
-            if con is not None and result["status"] != "error" and unique_id.startswith("test."):
-                examples = _examples(con, result.get("compiled_code") or "",
-                                     _tested_column(nodes.get(unique_id, {})))
+            if con is not None and result["status"] != "error" and node.get("alias"):
+                keys = key_columns(manifest, node.get("attached_node"), expectations_dir)
+                examples = _examples(con, node["schema"], node["alias"],
+                                     keys + [node.get("column_name") or ""])
             explained[unique_id] = TestFailure(
                 unique_id, name, result["status"], result.get("failures"), examples,
                 _message(name, result, examples))
@@ -64,23 +67,34 @@ def explain(run_results: dict, database: Path,
     return explained
 
 
-def _tested_column(node: dict) -> str | None:
-    return ((node.get("test_metadata") or {}).get("kwargs") or {}).get("column_name")
-
-
-def _examples(con, compiled_sql: str, tested_column: str | None) -> list:
-    if not compiled_sql.strip():
+def key_columns(manifest: dict, model_id: str | None, expectations_dir: Path) -> list[str]:
+    """The columns that identify a row of a model: those of its unique and unique_combination
+    tests in the manifest, else the `meta.row_key` of the GX suite named like the model."""
+    if not model_id:
         return []
+    keys: list[str] = []
+    for node in manifest.get("nodes", {}).values():
+        metadata = node.get("test_metadata") or {}
+        if node.get("attached_node") != model_id or metadata.get("name") not in (
+                "unique", "unique_combination"):
+            continue
+        kwargs = metadata.get("kwargs") or {}
+        keys += [c for c in kwargs.get("columns") or [kwargs.get("column_name")]
+                 if c and c not in keys]
+    suite = Path(expectations_dir) / f"{manifest['nodes'].get(model_id, {}).get('name')}.json"
+    if not keys and suite.is_file():
+        keys = json.loads(suite.read_text(encoding="utf-8")).get("meta", {}).get("row_key", [])
+    return keys
+
+
+def _examples(con, schema: str, table: str, wanted: list[str]) -> list:
     try:
-        # newlines: the test's SQL may end in a -- comment
-        cursor = con.execute(f"select * from (\n{compiled_sql}\n) as failing limit {MAX_EXAMPLES}")
+        cursor = con.execute(
+            f'select * from "{schema}"."{table}" order by all limit {MAX_EXAMPLES}')
     except duckdb.Error:
-        return []  # the examples are a courtesy; the count stands without them
+        return []  # no stored failures (a test without them): the count stands alone
     names = [d[0] for d in cursor.description]
-    if any(n in ENTITY_IDS for n in names):
-        shown = [n for n in names if n in ENTITY_IDS or n in WITHIN_ENTITY or n == tested_column]
-    else:
-        shown = [n for n in names if n in KEY_COLUMNS or n == tested_column] or names[:4]
+    shown = [n for n in names if n in wanted] or names[:4]
     examples = []
     for row in cursor.fetchall():
         values = dict(zip(names, row))

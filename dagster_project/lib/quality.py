@@ -1,15 +1,18 @@
 """Validate a DuckDB table against a Great Expectations suite kept as JSON in `expectations/`.
 
-A suite is the GX 1.x serialized `ExpectationSuite` (`name`, `expectations` with `type`, `kwargs`
-and `meta`), hand-written and committed. Each expectation carries `meta.severity`: "error" (the
-default) blocks publication, "warn" is reported only; and `meta.why`, the reason it exists. The
-suite's own `meta.row_key` (optional) names the columns that identify a row; failures of
-expectations whose unexpected values say nothing (a null is a null) are illustrated by those keys.
+A suite is the GX 1.x serialized `ExpectationSuite` (`name`, `meta`, `expectations` with `type`,
+`kwargs`), hand-written and committed. Each expectation uses GX's own fields: `severity`
+"critical" (GX's default) blocks publication, "warning" is reported only; `notes`, the reason it
+exists and has that severity. The suite's `meta.table` names the table it guards and its
+`meta.row_key` (optional) the columns that identify a row; failures of expectations whose
+unexpected values say nothing (a null is a null) are illustrated by those keys.
 
 Failures come back as sentences with the number of rows, a few values and the rows' keys. An
 expectation on a column the table lacks fails, naming the column, instead of breaking the suite;
 `unexpected_rows_expectation` (SQL returning the offending rows; `description` says what they
 are) shows its first rows as examples.
+The checks GX cannot express (against the published warehouse, the catalogue, the calendar)
+are in lib/audits.py.
 
 The expectations run as SQL inside DuckDB, never in pandas: GX's SQL data source over
 duckdb_engine, with the table as a query asset. GX bundles the aggregate metrics into one query per
@@ -47,8 +50,8 @@ import duckdb
 if TYPE_CHECKING:
     import great_expectations as gx
 
+# What a failure does to publication, in the words of the run's output and the checks' metadata.
 ERROR, WARN = "error", "warn"
-SEVERITIES = (ERROR, WARN)
 MAX_EXAMPLES = 5
 # Example rows GX fetches per failing expectation (with LIMIT), deduplicated down to MAX_EXAMPLES.
 _PARTIAL_UNEXPECTED = 20
@@ -70,7 +73,7 @@ class ExpectationOutcome:
     examples: list  # up to 5 distinct unexpected values, or row keys when the values are null
     message: str  # one sentence, e.g. "raw.events.event_id: 2 rows not unique, e.g. ['e2']"
     keys: list = field(default_factory=list)  # the suite's row_key of up to 5 unexpected rows
-    why: str | None = None  # meta.why: the reason the expectation exists and has its severity
+    why: str | None = None  # GX notes: the reason the expectation exists and has its severity
     description: str | None = None  # what a SQL expectation's rows are ("with a segment ...")
 
 
@@ -112,7 +115,8 @@ def load_suite(suite_path: Path) -> "gx.ExpectationSuite":
     """Read a suite JSON file into a GX ExpectationSuite, refusing anything GX would drop.
 
     GX's ExpectationSuite constructor logs and skips an invalid expectation; here an unknown
-    expectation type, a wrong kwarg or a bad `meta.severity` raises a ValueError naming the file.
+    expectation type, a wrong kwarg or severity, or the former `meta.severity` / `meta.why`
+    (now GX's `severity` and `notes`) raises a ValueError naming the file and the expectation.
     """
     gx = _gx()
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
@@ -138,22 +142,15 @@ def load_suite(suite_path: Path) -> "gx.ExpectationSuite":
         if not isinstance(item, dict) or not isinstance(item.get("type"), str):
             raise ValueError(f"{where}: needs a 'type'")
         where += f" ({item['type']})"
-        meta = dict(item.get("meta") or {})
-        meta.setdefault("severity", ERROR)
-        if meta["severity"] not in SEVERITIES:
-            raise ValueError(f"{where}: meta.severity must be one of {SEVERITIES}")
-        fields = {k: v for k, v in item.items() if k not in ("type", "kwargs", "meta", "id")}
-        config = ExpectationConfiguration(
-            type=item["type"],
-            kwargs=dict(item.get("kwargs") or {}),
-            meta=meta,
-            # Results are matched back to expectations by id, so every expectation gets one.
-            id=item.get("id") or str(uuid.uuid4()),
-            **fields,
-        )
+        former = sorted({"severity", "why"} & set(item.get("meta") or {}))
+        if former:
+            raise ValueError(f"{where}: meta.{' and meta.'.join(former)} are GX's own "
+                             "`severity` ('critical' or 'warning') and `notes` now")
         try:
+            # Results are matched back to expectations by id, so every expectation gets one.
+            config = ExpectationConfiguration(**{**item, "id": item.get("id") or str(uuid.uuid4())})
             config.to_domain_obj()
-        except Exception as exc:  # GX raises ExpectationNotFoundError or a pydantic error
+        except Exception as exc:  # GX raises ExpectationNotFoundError, ValueError or pydantic's
             raise ValueError(f"{where}: {exc}") from exc
         configs.append(config)
 
@@ -161,6 +158,32 @@ def load_suite(suite_path: Path) -> "gx.ExpectationSuite":
     if len(suite.expectations) != len(configs):
         raise ValueError(f"{suite_path}: GX rejected some expectations of the suite")
     return suite
+
+
+def severity(config) -> str:
+    """ERROR for GX's "critical" severity (blocks publication), WARN for "warning" and "info"."""
+    from great_expectations.expectations.metadata_types import FailureSeverity
+
+    return ERROR if config.severity == FailureSeverity.CRITICAL else WARN
+
+
+def _notes(config) -> str | None:
+    """The expectation's GX `notes` (a string or a list of them) as one text: why it exists."""
+    notes = config.notes
+    return " ".join(notes) if isinstance(notes, list) else notes
+
+
+def suite_table(suite_path: Path) -> tuple[str, str]:
+    """(schema, table) that the suite at `suite_path` guards: its `meta.table`, "schema.table"."""
+    suite_path = Path(suite_path)
+    try:
+        table = (json.loads(suite_path.read_text(encoding="utf-8")).get("meta") or {}).get("table")
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{suite_path}: cannot read the expectation suite: {exc}") from exc
+    if not isinstance(table, str) or table.count(".") != 1:
+        raise ValueError(f"{suite_path}: meta.table must name the guarded table as schema.table")
+    schema, name = table.split(".")
+    return schema, name
 
 
 def validate_table(
@@ -304,7 +327,7 @@ def _run_suite(suite, database: Path, schema: str, table: str, root, handed_out,
     )
     try:
         asset = datasource.add_query_asset(
-            name=table, query=f"select * from {_quote(schema)}.{_quote(table)}"
+            name=table, query=f"select * from {quote(schema)}.{quote(table)}"
         )
         batch = asset.add_batch_definition_whole_table("whole_table").get_batch()
         result_format: dict[str, Any] = {
@@ -328,10 +351,10 @@ def _row_count(root, schema: str, table: str, database: Path) -> int:
     ).fetchone()[0]
     if not found:
         raise LookupError(f"table {schema}.{table} does not exist in {database}")
-    return root.execute(f"select count(*) from {_quote(schema)}.{_quote(table)}").fetchone()[0]
+    return root.execute(f"select count(*) from {quote(schema)}.{quote(table)}").fetchone()[0]
 
 
-def _quote(identifier: str) -> str:
+def quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
@@ -382,12 +405,12 @@ def _missing_columns_outcome(qualified: str, config, absent: list[str]) -> Expec
     return ExpectationOutcome(
         expectation=config.type,
         column=_column(config.kwargs),
-        severity=config.meta.get("severity", ERROR),
+        severity=severity(config),
         success=False,
         unexpected_count=None,
         examples=list(absent),
         message=f"{qualified}: column {names} missing, so {config.type} cannot run",
-        why=config.meta.get("why"),
+        why=_notes(config),
     )
 
 
@@ -395,7 +418,7 @@ def _unexpected_rows_examples(root, kwargs: dict, schema: str, table: str) -> li
     """The first MAX_EXAMPLES rows (in sorted order, so that a re-run shows the same) that an
     UnexpectedRowsExpectation's query returns, as its columns say (one column: its values;
     several: one dict per row). `{batch}` is the table, as GX substitutes it."""
-    query = str(kwargs["unexpected_rows_query"]).format(batch=f"{_quote(schema)}.{_quote(table)}")
+    query = str(kwargs["unexpected_rows_query"]).format(batch=f"{quote(schema)}.{quote(table)}")
     cursor = root.execute(f"select * from (\n{query}\n) order by all limit {MAX_EXAMPLES}")
     names = [d[0] for d in cursor.description]
     rows = [dict(zip(names, (json_safe(v) for v in row))) for row in cursor.fetchall()]
@@ -449,13 +472,13 @@ def _outcome(qualified: str, config, success: bool, result: dict, row_key: list[
     return ExpectationOutcome(
         expectation=config.type,
         column=column,
-        severity=config.meta.get("severity", ERROR),
+        severity=severity(config),
         success=bool(success),
         unexpected_count=unexpected_count,
         examples=examples,
         message=message,
         keys=keys if keys != examples else [],
-        why=config.meta.get("why"),
+        why=_notes(config),
         description=config.description,
     )
 
@@ -489,12 +512,8 @@ def _number(value: Any) -> Any:
 def _examples(result: dict, row_key: list[str]) -> list:
     """Up to MAX_EXAMPLES distinct unexpected values; for null values, the rows' keys instead."""
     values = [json_safe(v) for v in result.get("partial_unexpected_list") or [] if v is not None]
-    if not values and row_key:
-        keys = []
-        for row in result.get("partial_unexpected_index_list") or []:
-            key = {c: json_safe(row.get(c)) for c in row_key}
-            keys.append(key[row_key[0]] if len(row_key) == 1 else key)
-        values = keys
+    if not values:
+        return _keys(result, row_key)
     distinct: list = []
     for value in values:
         if value not in distinct:
@@ -538,208 +557,3 @@ def json_safe(value: Any) -> Any:
 
 def _render(value: Any) -> str:
     return repr(value)
-
-
-# ---------------------------------------------------------------------------------------------
-# Checks that GX cannot express: against the previously published warehouse, and the as-of date.
-# They report as a SuiteOutcome too, so a Dagster check and `make run` show them like the suites.
-
-VOLUME_SUITE, REACHED_SUITE, FRESHNESS_SUITE = "volume", "milestones_reached", "freshness"
-
-
-def _count(con, schema: str, table: str) -> int | None:
-    """Rows of `schema.table` in an open warehouse, None when it has no such table. A published
-    warehouse keeps no raw tables: their loaded rows are the sum of raw.landed_files."""
-    found = con.execute("select count(*) from duckdb_tables() where schema_name = ? "
-                        "and table_name = ?", [schema, table]).fetchone()[0]
-    if found:
-        return con.execute(f"select count(*) from {_quote(schema)}.{_quote(table)}").fetchone()[0]
-    if schema == "raw" and con.execute(
-            "select count(*) from duckdb_tables() where schema_name = 'raw' "
-            "and table_name = 'landed_files'").fetchone()[0]:
-        return con.execute("select coalesce(sum(rows_loaded), 0)::bigint from raw.landed_files "
-                           "where table_name = ?", [table]).fetchone()[0]
-    return None
-
-
-def _open_published(published: Path):
-    """The published warehouse read-only, or None when there is none yet."""
-    published = Path(published)
-    if not published.is_file():
-        return None
-    return duckdb.connect(str(published), read_only=True)
-
-
-def is_accepted(table: str, accepted: set[str]) -> bool:
-    """Whether `schema.table` is named (with or without its schema) in the accepted changes."""
-    return bool({"all", table, table.split(".", 1)[-1]} & accepted)
-
-
-def published_as_of(con) -> dt.date | None:
-    """The as-of date of an open warehouse: the latest `as_of_date` of its marts."""
-    tables = con.execute("select distinct table_name from duckdb_columns() where schema_name = "
-                         "'marts' and column_name = 'as_of_date' order by 1").fetchall()
-    dates = [con.execute(f'select max(as_of_date) from marts."{t}"').fetchone()[0]
-             for (t,) in tables]
-    dates = [d for d in dates if d is not None]
-    return max(dates) if dates else None
-
-
-def compare_volume(working: Path, published: Path, tables: list[tuple[str, str]], *,
-                   max_shrink: float, accepted: set[str],
-                   as_of: dt.date | None = None) -> list[SuiteOutcome]:
-    """Each table's rows in the working file against the previously published warehouse: a
-    table that lost more than `max_shrink` of its rows, or became empty, fails with severity
-    error, unless it is `accepted` (then it is a warning). No published warehouse: all pass.
-    Marts built for an earlier as-of than the published ones are smaller by design: not
-    compared (a CRM export is the same whatever the as-of date, so raw tables always are)."""
-    outcomes = []
-    with duckdb.connect(str(working), read_only=True) as con:
-        current = {(s, t): _count(con, s, t) or 0 for s, t in tables}
-    before = _open_published(published)
-    try:
-        before_as_of = published_as_of(before) if before else None
-        for schema, table in tables:
-            name, now = f"{schema}.{table}", current[(schema, table)]
-            previous = _count(before, schema, table) if before else None
-            if schema != "raw" and as_of and before_as_of and before_as_of > as_of:
-                previous = None
-            shrunk = previous is not None and previous > 0 and (
-                now == 0 or (previous - now) / previous > max_shrink)
-            severity = WARN if shrunk and is_accepted(name, accepted) else ERROR
-            if previous is None:
-                message = f"{name}: {now} rows, no published table to compare with" + (
-                    f" as of {as_of.isoformat()} (published as of {before_as_of.isoformat()})"
-                    if before_as_of and as_of and before_as_of > as_of else "")
-            elif not shrunk:
-                message = f"{name}: {now} rows, the published warehouse has {previous}"
-            else:
-                share = round(100 * (previous - now) / previous)
-                message = (f"{name}: {now} rows, the published warehouse has {previous} "
-                           f"({'now empty' if now == 0 else f'{share}% fewer'}, more than "
-                           f"the {max_shrink:.0%} allowed)")
-                message += ("; accepted by TTV_ACCEPT_VOLUME_CHANGE" if severity == WARN else
-                            f". If the change is intended, run again with "
-                            f"TTV_ACCEPT_VOLUME_CHANGE={name}")
-            outcomes.append(SuiteOutcome(VOLUME_SUITE, name, now, [ExpectationOutcome(
-                expectation="volume_against_published", column=None, severity=severity,
-                success=not shrunk, unexpected_count=None,
-                examples=[] if previous is None else [previous, now], message=message,
-                why="a truncated or empty export must not replace yesterday's numbers "
-                    "(issue 9): the previous warehouse stays published until the change "
-                    "is accepted")]))
-    finally:
-        if before:
-            before.close()
-    return outcomes
-
-
-def compare_reached(working: Path, published: Path, schema: str, table: str,
-                    accepted: set[str] = frozenset()) -> SuiteOutcome:
-    """Milestones that some account reached in the published warehouse and none reaches now
-    (a `milestone` column and a `reached_at` column): a renamed event or CRM field, an export
-    that lost a column. Severity error, unless `accepted` names the table (a warning then)."""
-    query = (f"select milestone, count(reached_at) from {_quote(schema)}.{_quote(table)} "
-             "group by milestone")
-    with duckdb.connect(str(working), read_only=True) as con:
-        now = dict(con.execute(query).fetchall())
-    before = _open_published(published)
-    previous: dict = {}
-    if before:
-        try:
-            if _count(before, schema, table) is not None:
-                previous = dict(before.execute(query).fetchall())
-        finally:
-            before.close()
-    lost = sorted(m for m, n in previous.items() if n and not now.get(m))
-    name = f"{schema}.{table}"
-    severity = WARN if lost and is_accepted(name, accepted) else ERROR
-    message = (f"{name}: {len(lost)} milestone{'' if len(lost) == 1 else 's'} reached by no "
-               "account, reached before: " + ", ".join(
-                   f"{m} (published: {previous[m]} accounts)" for m in lost)
-               + ("; accepted by TTV_ACCEPT_VOLUME_CHANGE" if severity == WARN else
-                  "; check the catalogue (config/ttv.yml) and the exports, or accept with "
-                  f"TTV_ACCEPT_VOLUME_CHANGE={name}")
-               if lost else f"{name}: every milestone reached before is still reached")
-    return SuiteOutcome(REACHED_SUITE, name, sum(now.values()), [ExpectationOutcome(
-        expectation="milestones_still_reached", column="milestone", severity=severity,
-        success=not lost, unexpected_count=len(lost), examples=lost, message=message,
-        why="a milestone that every account loses at once is a renamed event or field, not "
-            "customer behaviour (issue 9)")])
-
-
-# The newest fact of each canonical table: what "fresh" means for its sources.
-FACT_TIMESTAMPS = {
-    "events": ("occurred_at",),
-    "accounts": ("created_at", "churned_at"),
-    "contracts": ("signed_at",),
-    "onboarding": ("kickoff_at", "access_provisioned_at", "configuration_completed_at",
-                   "data_migrated_at", "training_completed_at", "first_production_use_at",
-                   "value_confirmed_at", "full_value_at"),
-}
-
-
-def newest_facts(working: Path, as_of: dt.date) -> dict[str, dt.date | None]:
-    """The newest fact dated on or before as-of (00:00 UTC), per source of the raw tables."""
-    newest: dict[str, dt.date | None] = {}
-    cutoff = dt.datetime.combine(as_of, dt.time())
-    with duckdb.connect(str(working), read_only=True) as con:
-        present = {r[0] for r in con.execute(
-            "select table_name from duckdb_tables() where schema_name = 'raw'").fetchall()}
-        for table, columns in FACT_TIMESTAMPS.items():
-            if table not in present:
-                continue
-            latest = "greatest(" + ", ".join(
-                f"max(case when {c} <= ? then {c} end)" for c in columns) + ")"
-            for source, value in con.execute(
-                    f"select _source, {latest} from raw.{table} group by _source",
-                    [cutoff] * len(columns)).fetchall():
-                day = value.date() if value else None
-                if source not in newest or (day and (newest[source] is None or day > newest[source])):
-                    newest[source] = day
-    return newest
-
-
-def check_freshness(working: Path, as_of: dt.date, max_days: int) -> SuiteOutcome:
-    """A warning when a source's newest fact is more than `max_days` days before as-of (a
-    stale export, or an as-of date far past the data: every account looks more overdue)."""
-    newest = newest_facts(working, as_of)
-    stale = {s: d for s, d in newest.items() if d is None or (as_of - d).days > max_days}
-    listing = ", ".join(f"{s} {d.isoformat() if d else 'none'}" for s, d in sorted(newest.items()))
-    if stale:
-        message = (f"{len(stale)} source{'' if len(stale) == 1 else 's'} with nothing in the "
-                   f"{max_days} days before as-of {as_of.isoformat()}: "
-                   + ", ".join(f"{s} (newest {d.isoformat() if d else 'none'}"
-                               f"{f', {(as_of - d).days} days before' if d else ''})"
-                               for s, d in sorted(stale.items()))
-                   + "; is an export missing, or should TTV_AS_OF be earlier?"
-                   + (f" (fresh: {', '.join(f'{s} {d.isoformat()}' for s, d in sorted(newest.items()) if s not in stale)})"
-                      if len(stale) < len(newest) else ""))
-    else:
-        message = f"newest fact per source: {listing or 'no sources loaded'}"
-    return SuiteOutcome(FRESHNESS_SUITE, "raw.*", len(newest), [ExpectationOutcome(
-        expectation="newest_fact_within_days", column=None, severity=WARN, success=not stale,
-        unexpected_count=len(stale),
-        examples=[{"source": s, "newest": d.isoformat() if d else None}
-                  for s, d in sorted(stale.items())],
-        message=message,
-        why="durations run to as-of: with exports days behind it, accounts look more overdue "
-            "every day; reported, not blocking, as a quiet weekend is possible")])
-
-
-def unknown_events_outcome(unknown: list) -> SuiteOutcome:
-    """The catalogue's events missing from the loaded events (lib/catalogue.py,
-    events_not_in_data): a milestone's with a near loaded name is an error (a misspelling: it
-    would be reached by no account, without a word); the others are warnings (UnknownEvent)."""
-    outcomes = [ExpectationOutcome(
-        expectation="catalogue_event_occurs", column="event_name",
-        severity=ERROR if u.is_error else WARN, success=False,
-        unexpected_count=1, examples=[u.event_name], message=f"config.{u.table}: {u.message}",
-        why="a misspelt event name silently leaves its milestone reached by no account "
-            "(issue 9); fix config/ttv.yml") for u in unknown]
-    if not outcomes:
-        outcomes = [ExpectationOutcome(
-            expectation="catalogue_event_occurs", column="event_name", severity=ERROR,
-            success=True, unexpected_count=0, examples=[],
-            message="every event the catalogue names occurs in the loaded events")]
-    return SuiteOutcome("catalogue_events", "config.*", len(unknown), outcomes)

@@ -2,11 +2,12 @@
 checks GX cannot express: volumes and reached milestones against the previously published
 warehouse, the catalogue's events against the loaded ones, freshness against as-of.
 
-Each check validates one table of the run's working file with GX Core, as SQL inside DuckDB. A
-failed expectation of severity "error" fails the check with severity ERROR: being blocking, it
-stops every asset downstream, publication included, and fails the run. Only "warn" failures make
-a WARN check: reported, and the warehouse is still published. Sources are checked right after
-they load, before any model reads them; marts after dbt built them, before publication.
+Each check validates one table of the run's working file with GX Core, as SQL inside DuckDB (the
+table its suite names). A failed expectation of GX severity "critical" fails the check with
+severity ERROR: being blocking, it stops every asset downstream, publication included, and fails
+the run with the reason as its first sentence. Only "warning" failures make a WARN check:
+reported, and the warehouse is still published. Sources are checked right after they load,
+before any model reads them; marts after dbt built them, before publication.
 """
 
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from dagster_dbt import get_asset_key_for_model
 
 from dagster_project import paths
 from dagster_project.defs.transform.assets import ttv_dbt_models
-from dagster_project.lib import catalogue, quality
+from dagster_project.lib import audits, catalogue, quality
 
 # DuckDB's working memory for one check; beyond it, it spills to disk. Uniqueness over a column
 # of tens of millions of values is what needs it, and 1GB keeps the checks beside a running
@@ -37,11 +38,10 @@ def _mart(name: str) -> dg.AssetKey:
 
 @dataclass(frozen=True)
 class Guarded:
-    """One suite on one table, checked when `asset` materializes (and after `reads`)."""
+    """The suite expectations/<suite>.json, checked when `asset` materializes (and after `reads`)
+    on the table the suite itself names (its `meta.table`: the one place that says it)."""
 
     asset: dg.AssetKey
-    schema: str
-    table: str
     suite: str
     reads: tuple[dg.AssetKey, ...] = ()  # other assets the suite's SQL reads
 
@@ -49,40 +49,38 @@ class Guarded:
     def check_name(self) -> str:
         return f"gx_{self.suite}"
 
+    @property
+    def suite_path(self):
+        return paths.EXPECTATIONS_DIR / f"{self.suite}.json"
+
+    @property
+    def table(self) -> tuple[str, str]:
+        """(schema, table) of the suite's `meta.table`."""
+        return quality.suite_table(self.suite_path)
+
+
+def _marts(*names: str, reads: tuple[dg.AssetKey, ...] = ()) -> list[Guarded]:
+    """Each mart's suite, named like the mart, on the dbt asset that builds it."""
+    return [Guarded(_mart(name), name, reads) for name in names]
+
 
 GUARDED = [
-    Guarded(LANDING["accounts"], "raw", "accounts", "raw_accounts", reads=(SEGMENTS,)),
-    Guarded(LANDING["contracts"], "raw", "contracts", "raw_contracts"),
-    Guarded(LANDING["onboarding"], "raw", "onboarding", "raw_onboarding"),
-    # the events the latest load added (raw.events_latest_load): a daily check costs the new
+    Guarded(LANDING["accounts"], "raw_accounts", reads=(SEGMENTS,)),
+    Guarded(LANDING["contracts"], "raw_contracts"),
+    Guarded(LANDING["onboarding"], "raw_onboarding"),
+    # on the events the latest load added (raw.events_latest_load): a daily check costs the new
     # day; uniqueness against history is enforced by the loader's anti-join on event_id
-    Guarded(LANDING["events"], "raw", "events_latest_load", "raw_events"),
+    Guarded(LANDING["events"], "raw_events"),
     # the per-file accounting of every landing table, checked once all four have loaded
-    Guarded(LANDING["events"], "raw", "landed_files", "raw_landed_files",
+    Guarded(LANDING["events"], "raw_landed_files",
             reads=(LANDING["accounts"], LANDING["contracts"], LANDING["onboarding"])),
-    Guarded(_mart("account_ttv"), "marts", "account_ttv", "account_ttv",
-            reads=(SEGMENTS, LANDING["accounts"])),
-    Guarded(_mart("account_milestones"), "marts", "account_milestones", "account_milestones",
-            reads=(MILESTONES,)),
-    Guarded(_mart("journey_steps"), "marts", "journey_steps", "journey_steps"),
-    Guarded(_mart("journey_step_summary"), "marts", "journey_step_summary",
-            "journey_step_summary"),
-    Guarded(_mart("cohort_ttv"), "marts", "cohort_ttv", "cohort_ttv"),
-    Guarded(_mart("ttv_retention"), "marts", "ttv_retention", "ttv_retention",
-            reads=(_mart("account_ttv"),)),
-    # SPEC §9: the analyses; suites that compare with account_ttv read it
-    Guarded(_mart("account_revenue"), "marts", "account_revenue", "account_revenue",
-            reads=(_mart("account_ttv"),)),
-    Guarded(_mart("churn_reasons"), "marts", "churn_reasons", "churn_reasons",
-            reads=(_mart("account_ttv"),)),
-    Guarded(_mart("stalled_accounts"), "marts", "stalled_accounts", "stalled_accounts",
-            reads=(_mart("account_ttv"),)),
-    Guarded(_mart("quartile_profile"), "marts", "quartile_profile", "quartile_profile",
-            reads=(_mart("account_ttv"),)),
-    Guarded(_mart("experiment_results"), "marts", "experiment_results", "experiment_results"),
-    Guarded(_mart("free_to_paid"), "marts", "free_to_paid", "free_to_paid"),
-    Guarded(_mart("feature_adoption"), "marts", "feature_adoption", "feature_adoption"),
-    Guarded(_mart("ttv_benchmarks"), "marts", "ttv_benchmarks", "ttv_benchmarks"),
+    Guarded(_mart("account_ttv"), "account_ttv", reads=(SEGMENTS, LANDING["accounts"])),
+    Guarded(_mart("account_milestones"), "account_milestones", reads=(MILESTONES,)),
+    *_marts("journey_steps", "journey_step_summary", "cohort_ttv", "experiment_results",
+            "free_to_paid", "feature_adoption", "ttv_benchmarks"),
+    # suites that compare with account_ttv read it (SPEC §9's analyses among them)
+    *_marts("ttv_retention", "account_revenue", "churn_reasons", "stalled_accounts",
+            "quartile_profile", reads=(_mart("account_ttv"),)),
 ]
 
 
@@ -111,26 +109,54 @@ def check_result(outcome: quality.SuiteOutcome) -> dg.AssetCheckResult:
     )
 
 
+# The metadata key of the step failure that a failed blocking check raises: `make run` reports
+# the check itself and leaves that step out of its summary (dagster_project/run.py).
+BLOCKED_BY = "blocked_by_check"
+
+
+def blocking_reason(asset: dg.AssetKey, check_name: str, outcome: quality.SuiteOutcome) -> str:
+    """One sentence saying why a check blocks publication: its first ERROR failure, in words."""
+    errors = [o for o in outcome.failures if o.severity == quality.ERROR]
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    sentence = f"{errors[0].message}{more}"
+    return (f"Not published: check {asset.to_user_string()}:{check_name} failed: {sentence}"
+            + ("" if sentence.endswith((".", "?", "!")) else "."))
+
+
+def evaluate(context: dg.AssetCheckExecutionContext, outcome: quality.SuiteOutcome):
+    """Yield the check's result. A failure of severity error is also logged as an error and
+    fails the step with that sentence (`dg.Failure`), so the run's page leads with the reason
+    instead of the stack trace of Dagster's generic "blocking asset check failed"."""
+    result = check_result(outcome)
+    yield result
+    if not result.passed and result.severity == dg.AssetCheckSeverity.ERROR:
+        (spec,) = context.check_specs
+        reason = blocking_reason(spec.asset_key, spec.name, outcome)
+        context.log.error(reason)
+        raise dg.Failure(description=reason, metadata={
+            BLOCKED_BY: f"{spec.asset_key.to_user_string()}:{spec.name}"})
+
+
 def _gx_check(guarded: Guarded) -> dg.AssetChecksDefinition:
-    suite_file = f"{guarded.suite}.json"
+    schema, table = guarded.table
 
     @dg.asset_check(
         asset=guarded.asset,
         name=guarded.check_name,
         blocking=True,
         additional_deps=list(guarded.reads),
-        description=(f"Great Expectations suite expectations/{suite_file} on "
-                     f"{guarded.schema}.{guarded.table} of the working file."),
+        description=(f"Great Expectations suite expectations/{guarded.suite_path.name} on "
+                     f"{schema}.{table} of the working file."),
     )
-    def _check() -> dg.AssetCheckResult:
+    def _check(context: dg.AssetCheckExecutionContext):
         try:
             outcome = quality.validate_table(
-                paths.working_warehouse_path(), guarded.schema, guarded.table,
-                paths.EXPECTATIONS_DIR / suite_file, memory_limit=MEMORY_LIMIT,
+                paths.working_warehouse_path(), schema, table, guarded.suite_path,
+                memory_limit=MEMORY_LIMIT,
             )
         except (LookupError, FileNotFoundError, quality.SuiteRunError, ValueError) as exc:
             raise dg.Failure(description=f"{guarded.check_name}: {exc}") from None
-        return check_result(outcome)
+        yield from evaluate(context, outcome)
 
     return _check
 
@@ -147,17 +173,17 @@ MARTS = sorted((key for key in ttv_dbt_models.keys if key.path[0] == "marts"),
 
 def _volume_check(asset: dg.AssetKey, schema: str, table: str) -> dg.AssetChecksDefinition:
     @dg.asset_check(
-        asset=asset, name=quality.VOLUME_SUITE, blocking=True,
+        asset=asset, name=audits.VOLUME_SUITE, blocking=True,
         description=(f"{schema}.{table} against the published warehouse: more than "
                      "TTV_MAX_SHRINK (default 50%) fewer rows, or none, fails unless "
                      "TTV_ACCEPT_VOLUME_CHANGE names it."),
     )
-    def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-        (outcome,) = quality.compare_volume(
+    def _check(context: dg.AssetCheckExecutionContext):
+        (outcome,) = audits.compare_volume(
             paths.working_warehouse_path(), paths.warehouse_path(), [(schema, table)],
             max_shrink=paths.max_shrink(), accepted=paths.accepted_volume_changes(),
             as_of=_run_as_of(context))
-        return check_result(outcome)
+        yield from evaluate(context, outcome)
 
     return _check
 
@@ -168,12 +194,12 @@ volume_checks = ([_volume_check(LANDING[t], "raw", t) for t in CRM_TABLES]
 
 
 @dg.asset_check(
-    asset=_mart("account_milestones"), name=quality.REACHED_SUITE, blocking=True,
+    asset=_mart("account_milestones"), name=audits.REACHED_SUITE, blocking=True,
     additional_deps=[MILESTONES],
     description="No milestone that accounts reached in the published warehouse is reached by none.",
 )
-def milestones_reached() -> dg.AssetCheckResult:
-    return check_result(quality.compare_reached(
+def milestones_reached(context: dg.AssetCheckExecutionContext):
+    yield from evaluate(context, audits.compare_reached(
         paths.working_warehouse_path(), paths.warehouse_path(), "marts", "account_milestones",
         paths.accepted_volume_changes()))
 
@@ -184,21 +210,21 @@ def milestones_reached() -> dg.AssetCheckResult:
     description=("Every event the catalogue names occurs in the loaded events (a typo would "
                  "leave its milestone reached by no account); suggests the nearest names."),
 )
-def catalogue_events() -> dg.AssetCheckResult:
+def catalogue_events(context: dg.AssetCheckExecutionContext):
     with duckdb.connect(str(paths.working_warehouse_path()), read_only=True) as con:
         unknown = catalogue.events_not_in_data(con)
-    return check_result(quality.unknown_events_outcome(unknown))
+    yield from evaluate(context, audits.unknown_events_outcome(unknown))
 
 
 @dg.asset_check(
-    asset=LANDING["events"], name=quality.FRESHNESS_SUITE,
+    asset=LANDING["events"], name=audits.FRESHNESS_SUITE,
     additional_deps=[LANDING[t] for t in CRM_TABLES],
     description=("The newest event or CRM fact of each source is at most TTV_FRESHNESS_DAYS "
                  "(default 3) days before as-of; a warning otherwise."),
 )
-def freshness(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-    return check_result(quality.check_freshness(paths.working_warehouse_path(),
-                                                _run_as_of(context), paths.freshness_days()))
+def freshness(context: dg.AssetCheckExecutionContext):
+    yield from evaluate(context, audits.check_freshness(
+        paths.working_warehouse_path(), _run_as_of(context), paths.freshness_days()))
 
 
 def _run_as_of(context):
