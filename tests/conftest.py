@@ -66,6 +66,14 @@ def query(warehouse: Path, sql: str, params=None) -> list[tuple]:
         return con.execute(sql, params or []).fetchall()
 
 
+def pytest_configure(config):
+    """Under xdist, the controller prepares the dbt manifest before the workers start: each
+    worker's import of the definitions would otherwise run `dbt parse` on a fresh clone, both
+    writing dbt_models/target/manifest.json at once."""
+    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        import dagster_project.defs.transform.assets  # noqa: F401  (ensure_manifest on import)
+
+
 @pytest.hookimpl(tryfirst=True)  # before xdist's own, which reads the marks
 def pytest_collection_modifyitems(config, items):
     """Under `--dist loadgroup`, the tests sharing a module-scoped fixture (a built warehouse, a
