@@ -36,9 +36,12 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq \
 		&& DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
-## test: unit, dbt and end-to-end tests on small hand-made data, the report in headless Chromium
+## test: unit, dbt and end-to-end tests on small hand-made data, the report in headless Chromium;
+## two pytest-xdist workers (a run of the job is mostly one Python process at a time: Dagster,
+## then dbt, then GX); the tests sharing a module's built warehouse on one worker (--dist
+## loadgroup, tests/conftest.py)
 test: install chromium
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadgroup
 
 ## test-spark: the test fixture built on DuckDB and on Apache Spark (dbt-spark, in-process), every
 ## mart compared row by row; installs the [spark] extra (~500 MB) on first use. Needs Java 17.

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES, build_warehouse
+from tests.conftest import FIXTURES, shared_build
 from tests.test_end_to_end import check, rows
 
 LANDING = FIXTURES / "landing_analyses"
@@ -40,11 +40,7 @@ AS_OF = "2026-06-01"
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory) -> Path:
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        path = tmp_path_factory.mktemp("analyses") / "warehouse.duckdb"
-        outcome = build_warehouse(monkeypatch, LANDING, path, AS_OF)
-        assert outcome.success, "\n".join(outcome.lines)
-    return path
+    return shared_build(tmp_path_factory, "analyses", LANDING, AS_OF)[0]
 
 
 def one(warehouse: Path, sql: str, params=None) -> dict:

@@ -17,6 +17,7 @@ point by the test hook TTV_TEST_PAUSE_AT (dagster_project/lib/warehouse.py, paus
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -143,20 +144,65 @@ def test_a_missing_required_column_stops_its_source(previously_published, zone, 
            "segment for source 'accounts'" in text
 
 
-def test_a_churn_before_the_start_is_flagged_not_a_negative_duration(
-        previously_published, zone, monkeypatch):
-    # A05 churned on 2026-01-10, before its contract was signed (2026-01-15): start to churn
-    # would be -5 days. Impossible data is flagged, never computed (SPEC §5).
-    edit(zone / "crm" / "accounts.csv", "2026-01-05,2026-03-01T00:00:00Z", "2026-01-05,2026-01-10")
+# Two impossible dates in one export, published while readers read the warehouse: one full run
+# (about 50 s of CPU) observed by three tests. A05 churned on 2026-01-10, before its contract was
+# signed (2026-01-15): start to churn would be -5 days. A13 signed on 2026-03-16; its value is now
+# confirmed on 2026-03-10. Impossible data is flagged, never computed (SPEC §5).
 
-    outcome = build_warehouse(monkeypatch, zone, previously_published, SMALL_AS_OF)
 
-    assert outcome.success, "\n".join(outcome.lines)
-    assert query(previously_published, "select value_status, days_onboarding, data_issue "
+@pytest.fixture(scope="module")
+def flagged_run(built_small_warehouse, tmp_path_factory):
+    """The run on the edited landing zone into a copy of the published warehouse, with two readers
+    reading that warehouse in a loop throughout: (warehouse, outcome, digest before, fingerprints
+    before and after, each reader's records)."""
+    tmp_path = tmp_path_factory.mktemp("flagged")
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy2(built_small_warehouse, warehouse)
+    landing = tmp_path / "landing"
+    shutil.copytree(SMALL_LANDING, landing)
+    edit(landing / "crm" / "accounts.csv", "2026-01-05,2026-03-01T00:00:00Z",
+         "2026-01-05,2026-01-10")
+    edit(landing / "crm" / "onboarding.csv", "2026-04-15T12:00:00Z", "2026-03-10T12:00:00Z")
+    digest, old = sha256(warehouse), fingerprint(warehouse)
+
+    with start_readers(warehouse, tmp_path) as readers:
+        with pytest.MonkeyPatch.context() as monkeypatch:
+            outcome = build_warehouse(monkeypatch, landing, warehouse, SMALL_AS_OF)
+        assert outcome.success, "\n".join(outcome.lines)
+        new = fingerprint(warehouse)
+        wait_for_reads(readers, "fresh", 3, of=new)  # a few reads of the new file
+    return dict(warehouse=warehouse, outcome=outcome, digest=digest, old=old, new=new,
+                seen={mode: records(log) for mode, (_, log) in readers.items()})
+
+
+def test_a_churn_before_the_start_is_flagged_not_a_negative_duration(flagged_run):
+    warehouse = flagged_run["warehouse"]
+    assert query(warehouse, "select value_status, days_onboarding, data_issue "
                  "from marts.account_ttv where account_id = 'A05'") == [
         ("churned_before_value", None, "churned_before_start")]
-    assert query(previously_published, "select count(*) from marts.account_ttv "
+    assert query(warehouse, "select count(*) from marts.account_ttv "
                  "where days_onboarding < 0") == [(0,)]
+
+
+def test_a_value_before_the_start_is_published_flagged_and_reported(flagged_run):
+    """WARN, not ERROR (README): SPEC §5 asks for impossible data to be flagged and reported,
+    never computed. The account is published with its durations NULL, out of every median."""
+    warehouse, outcome = flagged_run["warehouse"], flagged_run["outcome"]
+    text = "\n".join(outcome.lines)
+    check = failed_check(outcome, "gx_account_ttv")
+    assert check.severity == dg.AssetCheckSeverity.WARN
+    (failure,) = failures(check)
+    # A03 is in the fixture already (tests/test_end_to_end.py); A05 and A13 are the edits above
+    assert failure["severity"] == "warn" and failure["unexpected_count"] == 3
+    assert failure["examples"] == [{"account_id": "A03", "data_issue": "value_before_start"},
+                                   {"account_id": "A05", "data_issue": "churned_before_start"},
+                                   {"account_id": "A13", "data_issue": "value_before_start"}]
+    assert "check WARN marts/account_ttv:gx_account_ttv" in text
+    assert f"published {warehouse} as of {SMALL_AS_OF}" in text
+    assert sha256(warehouse) != flagged_run["digest"]
+    assert query(warehouse, "select ttv_days, ttv_band, data_issue from "
+                            "marts.account_ttv where account_id = 'A13'") == [
+        (None, "data_issue", "value_before_start")]  # SPEC §4.1: a band, not NULL
 
 
 def test_a_negative_duration_forced_into_a_mart_blocks_publication(built_small_warehouse, tmp_path):
@@ -199,32 +245,6 @@ def test_a_negative_duration_forced_into_a_mart_blocks_publication(built_small_w
                for name, e in evaluations.items() if name != "gx_journey_steps")
     assert not result.get_asset_materialization_events()
     assert sha256(warehouse) == digest
-
-
-def test_a_value_before_the_start_is_published_flagged_and_reported(
-        previously_published, zone, monkeypatch):
-    """WARN, not ERROR (README): SPEC §5 asks for impossible data to be flagged and reported,
-    never computed. The account is published with its durations NULL, out of every median."""
-    digest = sha256(previously_published)
-    # A13 signed on 2026-03-16; its value is now confirmed on 2026-03-10
-    edit(zone / "crm" / "onboarding.csv", "2026-04-15T12:00:00Z", "2026-03-10T12:00:00Z")
-
-    outcome = build_warehouse(monkeypatch, zone, previously_published, SMALL_AS_OF)
-
-    text = "\n".join(outcome.lines)
-    assert outcome.success, text
-    check = failed_check(outcome, "gx_account_ttv")
-    assert check.severity == dg.AssetCheckSeverity.WARN
-    (failure,) = failures(check)
-    assert failure["severity"] == "warn" and failure["unexpected_count"] == 2
-    assert failure["examples"] == [{"account_id": "A03", "data_issue": "value_before_start"},
-                                   {"account_id": "A13", "data_issue": "value_before_start"}]
-    assert "check WARN marts/account_ttv:gx_account_ttv" in text
-    assert f"published {previously_published} as of {SMALL_AS_OF}" in text
-    assert sha256(previously_published) != digest
-    assert query(previously_published, "select ttv_days, ttv_band, data_issue from "
-                                       "marts.account_ttv where account_id = 'A13'") == [
-        (None, "data_issue", "value_before_start")]  # SPEC §4.1: a band, not NULL
 
 
 # --------------------------------------------------------------------------------------------
@@ -291,7 +311,7 @@ def test_a_run_killed_while_loading_building_or_publishing_changes_nothing(
 
 
 # --------------------------------------------------------------------------------------------
-# Readers during a run
+# Readers during a run (flagged_run above)
 
 READER = r"""
 import json, os, sys, time, duckdb
@@ -321,7 +341,7 @@ with open(out, "w") as log:
         log.flush()
         if stopping:
             break
-        time.sleep(0.05)  # leave the CPUs to the run
+        time.sleep(0.2)  # leave the CPUs to the run (a run takes tens of seconds: many reads)
 """
 
 
@@ -332,38 +352,53 @@ def fingerprint(warehouse: Path) -> dict:
     return {t: list(query(warehouse, sql.format(t))[0]) for t in MARTS}
 
 
-def test_readers_see_the_old_warehouse_or_the_new_one_never_a_mix(
-        previously_published, zone, tmp_path, monkeypatch):
-    warehouse = previously_published
-    old = fingerprint(warehouse)
-    stop = tmp_path / "stop"
+def records(log: Path) -> list[dict]:
+    """The reads a reader has logged so far (whole lines only: it may be writing the next)."""
+    lines = log.read_text().split("\n")[:-1] if log.exists() else []
+    return [json.loads(line) for line in lines]
+
+
+@contextlib.contextmanager
+def start_readers(warehouse: Path, folder: Path):
+    """Two processes reading every mart of `warehouse` in a loop, each into a JSON-lines log,
+    from before the block (each has read once) to its end (each reads once more after it).
+    Yields {mode: (process, log)}."""
+    stop = folder / "stop"
     readers = {
-        # opens the warehouse afresh for every read
+        # "fresh" opens the warehouse afresh for every read, "held" opened it before the run and
+        # keeps its connection throughout
         mode: (subprocess.Popen([sys.executable, "-c", READER, str(warehouse),
-                                 str(tmp_path / f"{mode}.jsonl"), str(stop), mode,
+                                 str(folder / f"{mode}.jsonl"), str(stop), mode,
                                  ",".join(MARTS)]),
-               tmp_path / f"{mode}.jsonl")
-        # and one that opened it before the run and keeps its connection throughout
-        for mode in ("fresh", "held")
-    }
-    while not all(log.exists() and log.read_text() for _, log in readers.values()):
+               folder / f"{mode}.jsonl")
+        for mode in ("fresh", "held")}
+    try:
+        for mode in readers:
+            wait_for_reads(readers, mode, 1)
+        yield readers
+    finally:
+        stop.touch()
+        for process, _ in readers.values():
+            assert process.wait() == 0
+
+
+def wait_for_reads(readers: dict, mode: str, count: int, of: dict | None = None) -> None:
+    """Until reader `mode` has logged `count` reads (of fingerprint `of`, if given): an event to
+    wait for, not a deadline, so a busy machine only makes it later."""
+    process, log = readers[mode]
+    while sum(of is None or r.get("seen") == of for r in records(log)) < count:
+        assert process.poll() is None, f"the {mode} reader ended:\n{log.read_text()[-3000:]}"
         time.sleep(0.05)
 
-    outcome = build_warehouse(monkeypatch, zone, warehouse, "2026-05-20")
-    assert outcome.success, "\n".join(outcome.lines)
-    new = fingerprint(warehouse)
-    assert new != old
-    time.sleep(0.5)  # a few reads of the new file
-    stop.touch()
-    for process, _ in readers.values():
-        assert process.wait(timeout=300) == 0
 
+def test_readers_see_the_old_warehouse_or_the_new_one_never_a_mix(flagged_run):
+    old, new = flagged_run["old"], flagged_run["new"]
+    assert new != old
     seen = {}
-    for mode, (_, log) in readers.items():
-        records = [json.loads(line) for line in log.read_text().splitlines()]
-        assert not [r for r in records if "error" in r], mode
+    for mode, reads in flagged_run["seen"].items():
+        assert not [r for r in reads if "error" in r], mode
         versions = [("old" if r["seen"] == old else "new" if r["seen"] == new else "MIXED")
-                    for r in records]
+                    for r in reads]
         assert "MIXED" not in versions, mode
         seen[mode] = versions
     # a fresh connection moves from the old file to the new one, once

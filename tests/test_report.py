@@ -34,17 +34,24 @@ def _browser():
     return sync_playwright(), executable
 
 
+# Playwright's waits (launch, load, the charts drawn) are for events; its timeout only keeps a
+# hung browser from hanging the suite, so it is far beyond a busy machine's slowest page.
+GUARD_MS = 600_000
+
+
 def open_in_chromium(page_file: Path, screenshot: Path) -> dict:
     """Open a report from disk with the network cut off; return what the page did and shows."""
     manager, executable = _browser()
     url = page_file.resolve().as_uri()
     seen = {"console_errors": [], "requests": []}
     with manager as p:
-        browser = p.chromium.launch(executable_path=executable, headless=True)
+        browser = p.chromium.launch(executable_path=executable, headless=True,
+                                    timeout=GUARD_MS)
         try:
             context = browser.new_context(viewport={"width": 1280, "height": 900})
             # anything but the file itself is refused: the report must not need it
             context.route(re.compile(r"^(?!file:).*"), lambda route: route.abort())
+            context.set_default_timeout(GUARD_MS)
             page = context.new_page()
             page.on("console", lambda m: seen["console_errors"].append(m.text)
                     if m.type == "error" else None)
@@ -53,7 +60,7 @@ def open_in_chromium(page_file: Path, screenshot: Path) -> dict:
             page.goto(url, wait_until="load")
             page.wait_for_function(
                 "Array.from(document.querySelectorAll('[data-chart]'))"
-                ".every(el => el.querySelector('svg.main-svg'))", timeout=30_000)
+                ".every(el => el.querySelector('svg.main-svg'))")
             seen["charts"] = page.evaluate("""() =>
                 Array.from(document.querySelectorAll('[data-chart]')).map(el => ({
                   key: el.dataset.chart,
