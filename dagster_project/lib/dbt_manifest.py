@@ -38,14 +38,15 @@ def newest_source_mtime(project_dir: Path = paths.DBT_PROJECT_DIR) -> float:
     return newest
 
 
-def prepared_manifest() -> Path:
+def prepared_manifest(manifest: Path | None = None,
+                      project_dir: Path = paths.DBT_PROJECT_DIR) -> Path:
     """The manifest's path, for `@dbt_assets`; a sentence if it was never prepared, a warning if
     a dbt file changed after it (the asset graph may lack a new model until `make install`)."""
-    manifest = manifest_path()
+    manifest = manifest or manifest_path()
     if not manifest.exists():
         raise ManifestMissing(f"no dbt manifest at {manifest}: run `make install` (or "
                               "`python -m dagster_project.lib.dbt_manifest`) first")
-    if manifest.stat().st_mtime < newest_source_mtime():
+    if manifest.stat().st_mtime < newest_source_mtime(project_dir):
         warnings.warn(f"the dbt manifest {manifest} is older than a file of dbt_models/: run "
                       "`make install` to parse it again", stacklevel=2)
     return manifest
