@@ -12,7 +12,16 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/pip install --quiet -e ".[dev]"
 	touch $@
 
-install: $(VENV)/.installed
+## the dbt manifest Dagster builds its asset graph from, parsed at install and again after any
+## change to what dbt parses (dagster_project/lib/dbt_manifest.py, WATCHED): importing the
+## definitions never runs dbt
+MANIFEST := dbt_models/target/manifest.json
+DBT_SOURCES := $(shell find dbt_models/models dbt_models/macros dbt_models/tests -type f) \
+	dbt_models/dbt_project.yml dbt_models/profiles.yml
+$(MANIFEST): $(VENV)/.installed $(DBT_SOURCES)
+	$(PY) -m dagster_project.lib.dbt_manifest
+
+install: $(VENV)/.installed $(MANIFEST)
 
 ## run: the daily job once on the landing zone (TTV_LANDING_DIR, TTV_WAREHOUSE, TTV_AS_OF)
 run: install
@@ -61,7 +70,7 @@ test-spark: $(VENV)/.installed-spark
 docs: install
 	@working=$$($(PY) -c "from dagster_project import paths; print(paths.working_warehouse_path())") && \
 	test -f "$$working" || { echo "make docs needs a built warehouse: run \`make run\` first (no $$working)" >&2; exit 1; }; \
-	cd dbt_models && TTV_WAREHOUSE="$$working" ../$(VENV)/bin/dbt docs generate --profiles-dir .
+	cd dbt_models && TTV_WORKING_WAREHOUSE="$$working" ../$(VENV)/bin/dbt docs generate --profiles-dir .
 
 ## screenshots: the report, the asset graph, a check's page and the dbt docs overview, taken by
 ## headless Chromium from the last `make run`'s warehouse and history, into docs/

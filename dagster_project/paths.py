@@ -46,6 +46,17 @@ def working_warehouse_path(warehouse: Path | None = None) -> Path:
     return build_dir(warehouse) / warehouse.name
 
 
+# The dbt profile's variable for the working file (dbt_models/profiles.yml): dbt builds that file,
+# while TTV_WAREHOUSE always means the published one.
+WORKING_WAREHOUSE_ENV = "TTV_WORKING_WAREHOUSE"
+
+
+def dbt_variables() -> dict[str, str]:
+    """What a dbt process that builds or describes the working file needs in its environment
+    besides this one's: TTV_WORKING_WAREHOUSE, which the dbt profile requires."""
+    return {WORKING_WAREHOUSE_ENV: str(working_warehouse_path())}
+
+
 def catalogue_file() -> Path:
     """The milestone catalogue (SPEC §6): `TTV_CATALOGUE`, default `config/ttv.yml`."""
     return Path(os.environ.get("TTV_CATALOGUE") or CATALOGUE_FILE).resolve()

@@ -77,17 +77,17 @@ def run_daily(as_of: str | None = None, instance: dg.DagsterInstance | None = No
     """Run the `ttv_daily` job in this process as of a date (default TTV_AS_OF, else today)."""
     from dagster_project.definitions import defs
 
+    from dagster_project.defs.schedules.schedules import daily_run_request
+
     as_of_text = paths.as_of_date(as_of).isoformat()
+    request = daily_run_request(as_of_text, trigger)
     job = defs.resolve_job_def("ttv_daily")
     result = job.execute_in_process(
-        run_config={
-            "ops": {"ttv_dbt_models": {"config": {"as_of": as_of_text}}},
-            "loggers": {"console": {"config": {"log_level": "INFO"}}},
-        },
+        run_config={**request.run_config,
+                    "loggers": {"console": {"config": {"log_level": "INFO"}}}},
         instance=instance or dg.DagsterInstance.ephemeral(),
         raise_on_error=False,
-        tags={"ttv/as_of": as_of_text, "ttv/trigger": trigger,
-              "ttv/warehouse": str(paths.warehouse_path())},
+        tags=request.tags,
     )
     lines, summary, unclaimed = [], [], {}
     materializations = {}

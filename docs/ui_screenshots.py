@@ -62,7 +62,7 @@ def dbt_static_docs() -> Path:
         [str(paths.DBT_EXECUTABLE), "docs", "generate", "--static", "--quiet",
          "--project-dir", str(paths.DBT_PROJECT_DIR), "--profiles-dir", str(paths.DBT_PROJECT_DIR)],
         cwd=paths.DBT_PROJECT_DIR, check=True,
-        env={**os.environ, "TTV_WAREHOUSE": str(paths.working_warehouse_path())})
+        env={**os.environ, **paths.dbt_variables()})
     return paths.DBT_PROJECT_DIR / "target" / "static_index.html"
 
 

@@ -11,8 +11,8 @@ per session. What must hold (README, "Publication and checks"; SPEC §5):
 * a process reading the published file in a loop during a run sees the old tables or the new
   ones, never an error, a mix or a partial table.
 
-Killed runs are `python -m dagster_project.run` in their own process group, paused at a named
-point by the test hook TTV_TEST_PAUSE_AT (dagster_project/lib/warehouse.py, pause_point).
+Killed runs are `make run` in their own process group, paused at a named point by the test-side
+wrapper tests/paused_run.py, which patches the function at that point before it runs.
 """
 
 from __future__ import annotations
@@ -258,22 +258,19 @@ def start_run(warehouse: Path, landing: Path, as_of: str, log: Path,
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TTV_", "DAGSTER_HOME"))}
     env.update(TTV_LANDING_DIR=str(landing), TTV_WAREHOUSE=str(warehouse), TTV_AS_OF=as_of,
                PYTHONUNBUFFERED="1")
-    if pause_at:
-        env["TTV_TEST_PAUSE_AT"] = pause_at
+    command = ["tests.paused_run", pause_at] if pause_at else ["dagster_project.run"]
     with open(log, "w") as output:
-        return subprocess.Popen([sys.executable, "-m", "dagster_project.run"], env=env,
+        return subprocess.Popen([sys.executable, "-m", *command], env=env,
                                 cwd=paths.PROJECT_DIR, stdout=output, stderr=subprocess.STDOUT,
                                 start_new_session=True)
 
 
 def kill_when_paused(run: subprocess.Popen, warehouse: Path, point: str, log: Path) -> None:
     marker = paths.build_dir(warehouse) / f"paused-at-{point}"
-    # Not a timing assertion: the run either reaches the point or ends (caught below); this only
-    # keeps a hung run from hanging the suite, so it is far beyond a busy machine's slowest run.
-    deadline = time.monotonic() + 900
+    # No deadline, however busy the machine: the run either reaches the point or ends, which
+    # fails here with its log.
     while not marker.exists():
         assert run.poll() is None, f"the run ended before {point}:\n{log.read_text()[-3000:]}"
-        assert time.monotonic() < deadline, f"no pause at {point}:\n{log.read_text()[-3000:]}"
         time.sleep(0.1)
     os.killpg(run.pid, signal.SIGKILL)
     run.wait()
@@ -303,7 +300,7 @@ def test_a_run_killed_while_loading_building_or_publishing_changes_nothing(
 
     log = tmp_path / "next.log"
     run = start_run(warehouse, zone, "2026-05-20", log)
-    assert run.wait(timeout=900) == 0, log.read_text()[-3000:]
+    assert run.wait() == 0, log.read_text()[-3000:]
     assert sha256(warehouse) != digest
     assert query(warehouse, "select max(as_of_date) from marts.account_ttv") == [
         (dt.date(2026, 5, 20),)]

@@ -1,16 +1,34 @@
-"""Keeps the dbt manifest that Dagster builds its asset graph from in step with the dbt project.
+"""The dbt project and its manifest, the one place that knows where the manifest is.
 
-`dagster dev` re-parses by itself (DbtProject.prepare_if_dev); `make run`, the tests and a fresh
-clone have no manifest yet, or one older than an edited model, so they parse here first.
+Dagster builds its asset graph from `dbt_models/target/manifest.json`. `make install` prepares it
+once (`python -m dagster_project.lib.dbt_manifest`: `dbt parse`), and again whenever a file dbt
+parses has changed since, so importing the definitions never runs dbt.
 """
 
+import os
 import subprocess
+import sys
+import warnings
 from pathlib import Path
 
+from dagster_dbt import DbtProject
+
+from dagster_project import paths
+
+DBT_PROJECT = DbtProject(project_dir=paths.DBT_PROJECT_DIR, profiles_dir=paths.DBT_PROJECT_DIR)
+# What dbt reads to build the manifest (dbt_project.yml's paths); the Makefile watches the same.
 WATCHED = ("models", "macros", "tests", "dbt_project.yml", "profiles.yml")
 
 
-def newest_source_mtime(project_dir: Path) -> float:
+class ManifestMissing(FileNotFoundError):
+    """The dbt manifest has not been prepared."""
+
+
+def manifest_path() -> Path:
+    return DBT_PROJECT.manifest_path
+
+
+def newest_source_mtime(project_dir: Path = paths.DBT_PROJECT_DIR) -> float:
     """The latest modification time of any file dbt reads to build the manifest."""
     newest = 0.0
     for name in WATCHED:
@@ -20,15 +38,36 @@ def newest_source_mtime(project_dir: Path) -> float:
     return newest
 
 
-def ensure_manifest(project_dir: Path, manifest: Path, dbt_executable: Path) -> Path:
-    """Run `dbt parse` if the manifest is missing or older than the project's sources."""
-    if manifest.exists() and manifest.stat().st_mtime >= newest_source_mtime(project_dir):
-        return manifest
+def prepared_manifest(manifest: Path | None = None,
+                      project_dir: Path = paths.DBT_PROJECT_DIR) -> Path:
+    """The manifest's path, for `@dbt_assets`; a sentence if it was never prepared, a warning if
+    a dbt file changed after it (the asset graph may lack a new model until `make install`)."""
+    manifest = manifest or manifest_path()
+    if not manifest.exists():
+        raise ManifestMissing(f"no dbt manifest at {manifest}: run `make install` (or "
+                              "`python -m dagster_project.lib.dbt_manifest`) first")
+    if manifest.stat().st_mtime < newest_source_mtime(project_dir):
+        warnings.warn(f"the dbt manifest {manifest} is older than a file of dbt_models/: run "
+                      "`make install` to parse it again", stacklevel=2)
+    return manifest
+
+
+def prepare() -> Path:
+    """`dbt parse` into the project's target/: the manifest Dagster reads."""
     done = subprocess.run(
-        [str(dbt_executable), "parse", "--quiet", "--project-dir", str(project_dir),
-         "--profiles-dir", str(project_dir)],
-        cwd=project_dir, capture_output=True, text=True,
+        [str(paths.DBT_EXECUTABLE), "parse", "--quiet", "--project-dir",
+         str(paths.DBT_PROJECT_DIR), "--profiles-dir", str(paths.DBT_PROJECT_DIR)],
+        cwd=paths.DBT_PROJECT_DIR, capture_output=True, text=True,
+        env={**os.environ, **paths.dbt_variables()},
     )
     if done.returncode != 0:
-        raise RuntimeError(f"dbt parse failed in {project_dir}:\n{done.stdout}{done.stderr}")
-    return manifest
+        raise RuntimeError(f"dbt parse failed in {paths.DBT_PROJECT_DIR}:\n"
+                           f"{done.stdout}{done.stderr}")
+    return manifest_path()
+
+
+if __name__ == "__main__":
+    try:
+        print(f"dbt manifest: {prepare()}")
+    except RuntimeError as exc:
+        sys.exit(str(exc))

@@ -21,7 +21,6 @@ from pathlib import Path
 import duckdb
 
 from dagster_project import paths
-from dagster_project.lib.warehouse import pause_point
 
 # What analysts get (README, "Publication and checks"): every table of these schemas, plus the
 # per-file load accounting. raw.* stays in the working file: it is the incremental load state,
@@ -71,7 +70,6 @@ def publish(working: Path, published: Path) -> Publication:
         try:
             tables = _copy(working, new)
             _fsync(new)
-            pause_point("publish")
             os.replace(new, published)
         except BaseException:
             new.unlink(missing_ok=True)

@@ -20,28 +20,25 @@ import duckdb
 from dagster_project import paths
 
 BUILT_FILE = "built.json"
-# Test hook, see pause_point(): which named point to pause at, and for how long.
-PAUSE_ENV, PAUSE_SECONDS_ENV = "TTV_TEST_PAUSE_AT", "TTV_TEST_PAUSE_SECONDS"
-_write_connections = 0
 
 
-def connect_for_write() -> duckdb.DuckDBPyConnection:
-    """A read-write connection to the run's working file; close it before dbt runs.
+def connect_for_write(path: Path | None = None,
+                      config: dict | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-write connection to the run's working file (default paths.working_warehouse_path();
+    the Dagster steps get it through the `working_warehouse` resource); close it before dbt runs.
+    `config`: DuckDB settings besides the memory limit (TTV_DUCKDB_MEMORY_LIMIT).
 
     Clears the build state first: once anything is written, the working file is no longer the
     complete build that was checked, until dbt has built it again.
     """
-    global _write_connections
     hold_run_lock()  # before anything is touched: another run may be writing
-    path = paths.working_warehouse_path()
+    path = Path(path) if path else paths.working_warehouse_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     clear_built()
-    con = duckdb.connect(str(path), config={"memory_limit": paths.duckdb_memory_limit()})
+    con = duckdb.connect(str(path), config={"memory_limit": paths.duckdb_memory_limit(),
+                                            **(config or {})})
     con.execute("set TimeZone = 'UTC'")
     con.execute("set enable_progress_bar = false")
-    _write_connections += 1
-    if _write_connections == 2:  # one load has committed in this run, the next is about to write
-        pause_point("load")
     return con
 
 
@@ -69,23 +66,6 @@ def read_built() -> dict | None:
 
 def clear_built() -> None:
     built_path().unlink(missing_ok=True)
-
-
-def pause_point(name: str) -> None:
-    """Test hook: with TTV_TEST_PAUSE_AT=<name>, write `<build dir>/paused-at-<name>` and sleep
-    (TTV_TEST_PAUSE_SECONDS, default 120), so that tests/test_publication.py can SIGKILL the run
-    exactly there. A no-op unless the variable names this point.
-
-    The points: `load` (an ingest step holds the working file open for writing, one table of this
-    run already committed), `dbt` (dbt is building the working file, some models done),
-    `publish` (the new published file is written but not yet renamed over the old one).
-    """
-    if os.environ.get(PAUSE_ENV) != name:
-        return
-    marker = paths.build_dir() / f"paused-at-{name}"
-    marker.parent.mkdir(parents=True, exist_ok=True)
-    marker.write_text(str(os.getpid()))
-    time.sleep(float(os.environ.get(PAUSE_SECONDS_ENV) or 120))
 
 
 # ---- one run at a time, and what a run needs before it starts ------------------------------

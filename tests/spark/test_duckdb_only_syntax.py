@@ -36,7 +36,7 @@ def test_duckdb_still_builds_the_changed_model(project_with_duckdb_only_sql, bui
     working = spark_sources.sources_database(built_small_warehouse)
     warehouse = tmp_path / working.name
     shutil.copyfile(working, warehouse)
-    monkeypatch.setenv("TTV_WAREHOUSE", str(warehouse))
+    monkeypatch.setenv("TTV_WORKING_WAREHOUSE", str(warehouse))
     run = run_dbt([*build_args("duckdb"), "--select", MODEL], project_with_duckdb_only_sql,
                   tmp_path)
     assert run.success, run.log

@@ -98,7 +98,7 @@ def assert_rows(engine: str, rows: list[tuple]) -> None:
 
 
 def test_macros_on_duckdb(tmp_path, monkeypatch):
-    monkeypatch.setenv("TTV_WAREHOUSE", str(tmp_path / "macros.duckdb"))
+    monkeypatch.setenv("TTV_WORKING_WAREHOUSE", str(tmp_path / "macros.duckdb"))
     sql = compile_for("duckdb", tmp_path)
     with duckdb.connect() as con:
         con.execute("set TimeZone = 'UTC'")

@@ -83,7 +83,7 @@ def test_incremental_on_duckdb(project_with_incremental_model, built_small_wareh
     working = spark_sources.sources_database(built_small_warehouse)
     warehouse = tmp_path / working.name  # same name, same DuckDB catalog the views refer to
     shutil.copyfile(working, warehouse)
-    monkeypatch.setenv("TTV_WAREHOUSE", str(warehouse))
+    monkeypatch.setenv("TTV_WORKING_WAREHOUSE", str(warehouse))
     sql = build_twice("duckdb", project_with_incremental_model, tmp_path)
     assert "delete from" in sql, sql
     with duckdb.connect(str(warehouse)) as con:

@@ -1,15 +1,17 @@
 """Ingest assets: the milestone catalogue and each landing table, loaded into the warehouse.
 
 Asset keys match the dbt sources (`crm/accounts`, `product/events`, `config/milestones`, ...) so
-the asset graph runs from the landing zone through every dbt model. Each asset opens the DuckDB
-file, writes, and closes it before the next step: DuckDB allows one writing process at a time.
+the asset graph runs from the landing zone through every dbt model. Each asset opens the working
+DuckDB file (the `working_warehouse` resource), writes, and closes it before the next step: DuckDB
+allows one writing process at a time.
 """
 
 import dagster as dg
 
 from dagster_project import paths
 from dagster_project.lib import catalogue, landing, sources
-from dagster_project.lib.warehouse import RunInProgress, connect_for_write
+from dagster_project.defs.resources import WorkingWarehouse
+from dagster_project.lib.warehouse import RunInProgress
 
 
 @dg.multi_asset(
@@ -20,7 +22,7 @@ from dagster_project.lib.warehouse import RunInProgress, connect_for_write
     ],
     name="ttv_catalogue",
 )
-def ttv_catalogue(context: dg.AssetExecutionContext):
+def ttv_catalogue(context: dg.AssetExecutionContext, working_warehouse: WorkingWarehouse):
     """Validate config/ttv.yml and load it into the `config` schema."""
     path = paths.catalogue_file()
     try:
@@ -28,11 +30,10 @@ def ttv_catalogue(context: dg.AssetExecutionContext):
     except catalogue.CatalogueError as exc:
         raise dg.Failure(description=str(exc)) from None
     try:
-        con = connect_for_write()
+        with working_warehouse.get_connection() as con:
+            catalogue.write_catalogue(con, cat)
     except RunInProgress as exc:
         raise dg.Failure(description=f"catalogue not loaded: {exc}") from None
-    with con:
-        catalogue.write_catalogue(con, cat)
     for table, rows in cat.tables().items():
         yield dg.MaterializeResult(
             asset_key=["config", table],
@@ -52,14 +53,15 @@ def _landing_asset(table: landing.LandingTable, deps: list[dg.AssetKey]) -> dg.A
             "every file is accounted for in raw.landed_files."
         ),
     )
-    def _asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    def _asset(context: dg.AssetExecutionContext,
+               working_warehouse: WorkingWarehouse) -> dg.MaterializeResult:
         landing_dir = paths.landing_dir()
         if not landing_dir.is_dir():
             raise dg.Failure(description=f"landing directory {landing_dir} does not exist "
                                          "(set TTV_LANDING_DIR)")
         try:
             registry = sources.load_registry(paths.sources_file())
-            with connect_for_write() as con:
+            with working_warehouse.get_connection() as con:
                 result = landing.load_table(con, landing_dir, table, registry)
         except (sources.RegistryError, landing.SchemaMismatch, RunInProgress) as exc:
             raise dg.Failure(description=f"{table.name} stopped: {exc}") from None

@@ -8,7 +8,7 @@ import duckdb
 import dagster as dg
 
 from dagster_project import paths
-from dagster_project.defs.schedules.schedules import ttv_daily_job
+from dagster_project.defs.schedules.schedules import daily_run_request, ttv_daily_job
 from dagster_project.lib import sources
 
 
@@ -67,10 +67,4 @@ def new_exports_sensor(context: dg.SensorEvaluationContext):
         new = unpublished_files(paths.warehouse_path())
         if not new:
             return dg.SkipReason("cursor recorded: every landed file is already published")
-    as_of = paths.as_of_date().isoformat()
-    return dg.RunRequest(
-        run_key=fingerprint,
-        run_config={"ops": {"ttv_dbt_models": {"config": {"as_of": as_of}}}},
-        tags={"ttv/as_of": as_of, "ttv/trigger": "sensor",
-              "ttv/warehouse": str(paths.warehouse_path())},
-    )
+    return daily_run_request(paths.as_of_date().isoformat(), "sensor", run_key=fingerprint)

@@ -11,6 +11,7 @@ import dagster as dg
 from dagster_project import paths
 from dagster_project.defs.ingest.assets import landing_assets, ttv_catalogue
 from dagster_project.defs.quality.checks import GUARDED
+from dagster_project.defs.resources import WorkingWarehouse
 from dagster_project.defs.transform.assets import ttv_dbt_models
 from dagster_project.lib import publish, warehouse
 
@@ -53,7 +54,8 @@ def audit_problems(evaluations: list, built: dict | None) -> list[str]:
         "check fails."
     ),
 )
-def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+def published_warehouse(context: dg.AssetExecutionContext,
+                        working_warehouse: WorkingWarehouse) -> dg.MaterializeResult:
     records = context.instance.get_records_for_run(
         run_id=context.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records
     evaluations = [r.event_log_entry.dagster_event.event_specific_data for r in records]
@@ -66,7 +68,7 @@ def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResu
         warehouse.hold_run_lock()
     except warehouse.RunInProgress as exc:
         raise dg.Failure(description=f"not published: {exc}") from None
-    published = publish.publish(paths.working_warehouse_path(), paths.warehouse_path())
+    published = publish.publish(working_warehouse.path(), paths.warehouse_path())
     warnings = sorted(f"{e.asset_key.to_user_string()}:{e.check_name}" for e in evaluations
                       if not e.passed and e.severity == dg.AssetCheckSeverity.WARN)
     context.log.info(f"published {published.path} as of {built['as_of']} "

@@ -14,6 +14,18 @@ ttv_daily_job = dg.define_asset_job(
 )
 
 
+def daily_run_request(as_of: str, trigger: str, run_key: str | None = None) -> dg.RunRequest:
+    """A run of the daily job as of a date (YYYY-MM-DD), however it starts (the schedule, the
+    new-exports sensor, `make run`): the transform step's as-of config and the run's tags
+    `ttv/as_of`, `ttv/trigger` and `ttv/warehouse` (the published file it builds)."""
+    return dg.RunRequest(
+        run_key=run_key,
+        run_config={"ops": {"ttv_dbt_models": {"config": {"as_of": as_of}}}},
+        tags={"ttv/as_of": as_of, "ttv/trigger": trigger,
+              "ttv/warehouse": str(paths.warehouse_path())},
+    )
+
+
 @dg.schedule(
     job=ttv_daily_job,
     cron_schedule="0 6 * * *",
@@ -23,9 +35,4 @@ ttv_daily_job = dg.define_asset_job(
 def ttv_daily_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     """As of the scheduled day, so a re-run of a past tick reproduces that day's tables."""
     as_of = context.scheduled_execution_time.date().isoformat()
-    return dg.RunRequest(
-        run_key=as_of,
-        run_config={"ops": {"ttv_dbt_models": {"config": {"as_of": as_of}}}},
-        tags={"ttv/as_of": as_of, "ttv/trigger": "schedule",
-              "ttv/warehouse": str(paths.warehouse_path())},
-    )
+    return daily_run_request(as_of, "schedule", run_key=as_of)

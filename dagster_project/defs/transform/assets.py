@@ -4,20 +4,14 @@ dbt builds the run's working file (`<warehouse>.build/<warehouse file name>`), n
 warehouse; `defs/publish` copies the audited tables out once every blocking check has passed.
 """
 
-import os
-from contextlib import contextmanager
-
 import dagster as dg
-from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import DbtCliResource, dbt_assets
 
 from dagster_project import paths
+from dagster_project.defs.resources import WorkingWarehouse
 from dagster_project.lib import dbt_failures, warehouse
-from dagster_project.lib.dbt_manifest import ensure_manifest
+from dagster_project.lib.dbt_manifest import DBT_PROJECT, prepared_manifest
 from dagster_project.lib.dbt_translation import TtvDbtTranslator, with_table_metadata
-
-dbt_project = DbtProject(project_dir=paths.DBT_PROJECT_DIR, profiles_dir=paths.DBT_PROJECT_DIR)
-ensure_manifest(paths.DBT_PROJECT_DIR, dbt_project.manifest_path, paths.DBT_EXECUTABLE)
-dbt_resource = DbtCliResource(project_dir=dbt_project, dbt_executable=str(paths.DBT_EXECUTABLE))
 
 
 class TransformConfig(dg.Config):
@@ -26,33 +20,18 @@ class TransformConfig(dg.Config):
     as_of: str = ""
 
 
-@contextmanager
-def _environment(**values: str):
-    """Set variables for the dbt process only: DbtCliResource copies os.environ when it starts
-    dbt (in `cli`), and this process must keep reading the published path from TTV_WAREHOUSE."""
-    before = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in before.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
-@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project,
+@dbt_assets(manifest=prepared_manifest(), project=DBT_PROJECT,
             dagster_dbt_translator=TtvDbtTranslator())
-def ttv_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: TransformConfig):
+def ttv_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
+                   working_warehouse: WorkingWarehouse, config: TransformConfig):
     as_of = paths.as_of_date(config.as_of or None).isoformat()
-    working = paths.working_warehouse_path()
+    working = working_warehouse.path()
     context.log.info(f"building {working} as of {as_of}")
     warehouse.clear_built()
-    # dbt runs in its own process from dbt_models/: profiles.yml reads the file from TTV_WAREHOUSE.
-    with _environment(TTV_WAREHOUSE=str(working)):
-        invocation = dbt.cli(["build", "--vars", f'{{"as_of": "{as_of}"}}'], context=context,
-                             raise_on_error=False)
+    # dbt runs in its own process from dbt_models/; the dbt resource gave it the working file
+    # (TTV_WORKING_WAREHOUSE, dbt_models/profiles.yml)
+    invocation = dbt.cli(["build", "--vars", f'{{"as_of": "{as_of}"}}'], context=context,
+                         raise_on_error=False)
     unpassed = []  # reported once dbt has exited, with example rows read from the file
     built = []  # models, reported once dbt has exited with their columns and row counts
     for event in invocation.stream():
@@ -61,8 +40,6 @@ def ttv_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, confi
             continue
         if isinstance(event, dg.Output):
             built.append(event)
-            if len(built) == 3:
-                warehouse.pause_point("dbt")
             continue
         yield event
     # dbt has exited and released the working file: read each model's columns and rows from it
