@@ -24,9 +24,10 @@ onboardings as (
     select * from {{ ref('stg_crm__onboardings') }}
 ),
 
-events as (
-    select * from {{ ref('stg_product__events') }}
-    where occurred_at <= {{ as_of() }}
+-- per account, event name and day (incremental): its first event on or before as-of
+event_days_named as (
+    select * from {{ ref('int_account_event_days') }}
+    where first_at <= {{ as_of() }}
 ),
 
 contract_milestones as (
@@ -64,8 +65,8 @@ event_firsts as (
     select
         account_id,
         event_name,
-        min(occurred_at) as first_at
-    from events
+        min(first_at) as first_at
+    from event_days_named
     group by account_id, event_name
 ),
 
@@ -95,10 +96,10 @@ event_milestones as (
 event_days as (
     select
         account_id,
-        {{ day_number('occurred_at') }} as day_number,
-        min(occurred_at) as first_at
-    from events
-    group by account_id, {{ day_number('occurred_at') }}
+        {{ day_number('event_date') }} as day_number,
+        min(first_at) as first_at
+    from event_days_named
+    group by account_id, {{ day_number('event_date') }}
 ),
 
 -- active_days: the first day whose window of `window_days` consecutive days ending on it holds

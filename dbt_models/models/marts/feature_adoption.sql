@@ -20,11 +20,11 @@ first_uses as (
     select
         features.feature,
         events.account_id,
-        min(events.occurred_at) as first_used_at
-    from {{ ref('stg_product__events') }} as events
+        min(events.first_at) as first_used_at
+    from {{ ref('int_account_event_days') }} as events
     inner join features
         on events.event_name = features.event_name
-    where events.occurred_at <= {{ as_of() }}
+    where events.first_at <= {{ as_of() }}
     group by features.feature, events.account_id
 ),
 
