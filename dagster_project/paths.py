@@ -126,6 +126,12 @@ def freshness_days() -> int:
     return int(text)
 
 
+def force_run() -> bool:
+    """`TTV_FORCE=1`: run the whole job even when nothing changed since the last publication
+    (lib/fingerprint.py), e.g. to re-check the published warehouse."""
+    return (os.environ.get("TTV_FORCE") or "").strip().lower() in ("1", "true", "yes")
+
+
 def run_lock_path(warehouse: Path | None = None) -> Path:
     """The lock that lets one run at a time build a warehouse: `<build dir>/run.lock`."""
     return build_dir(warehouse) / "run.lock"

@@ -21,7 +21,7 @@ import dagster as dg
 import duckdb
 
 from dagster_project import paths
-from dagster_project.lib import warehouse
+from dagster_project.lib import fingerprint, warehouse
 
 EXIT_OK, EXIT_FAILED, EXIT_SETTINGS, EXIT_BUSY, EXIT_CANNOT_START = 0, 1, 2, 3, 4
 KEEP_LOGS = 20
@@ -272,6 +272,12 @@ def main() -> int:
         if lock.stale:
             print(f"note: a run that died left its lock (pid {lock.stale.get('pid')} on "
                   f"{lock.stale.get('host')} since {lock.stale.get('started_at')}); taken over")
+        # nothing new since the last publication (same files, catalogue, settings, code, as-of):
+        # say so and stop, in seconds (lib/fingerprint.py; TTV_FORCE=1 runs anyway)
+        nothing_new = fingerprint.unchanged_since(fingerprint.inputs_digest(as_of))
+        if nothing_new and not paths.force_run():
+            print(f"{nothing_new} (TTV_FORCE=1 runs anyway)")
+            return EXIT_OK
         log_path = _new_log(paths.run_log_dir())
         # The instance beside the warehouse: the run shows in `make dev`'s UI afterwards.
         from dagster_project.instance import instance
