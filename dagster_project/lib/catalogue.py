@@ -14,19 +14,11 @@ from pathlib import Path
 
 import yaml
 
+from dagster_project.lib.schema import milestone_date_columns
+from dagster_project.lib.sql import literal
+
 RULES = ("contract", "crm_field", "first_event", "all_events", "active_days")
 SOURCES = ("crm", "product")
-# The timestamp columns of crm/onboarding.csv (SPEC §3) a `crm_field` rule may name.
-ONBOARDING_FIELDS = (
-    "kickoff_at",
-    "access_provisioned_at",
-    "configuration_completed_at",
-    "data_migrated_at",
-    "training_completed_at",
-    "first_production_use_at",
-    "value_confirmed_at",
-    "full_value_at",
-)
 CONTRACT_TYPES = ("new_business", "renewal", "expansion")
 
 
@@ -239,11 +231,12 @@ def _parse_milestones(items) -> tuple[list[dict], list[dict]]:
                 raise CatalogueError(f"milestone {name!r}: contract must be one of {CONTRACT_TYPES}")
             row["contract_type"] = value
         elif rule == "crm_field":
-            if value not in ONBOARDING_FIELDS:
+            # the onboarding timestamps of the canonical schema (config/schema.yml)
+            fields = milestone_date_columns()
+            if value not in fields:
                 raise CatalogueError(
                     f"milestone {name!r}: crm_field {value!r} is not a column of "
-                    f"crm/onboarding.csv{did_you_mean(value, ONBOARDING_FIELDS)} "
-                    f"({', '.join(ONBOARDING_FIELDS)})"
+                    f"crm/onboarding.csv{did_you_mean(value, fields)} ({', '.join(fields)})"
                 )
             row["crm_field"] = value
         elif rule == "first_event":
@@ -443,11 +436,10 @@ def write_catalogue(con, catalogue: Catalogue, schema: str = "config") -> None:
         columns = TABLE_COLUMNS[table]
         ddl = ", ".join(f"{c} {t}" for c, t in columns.items())
         con.execute(f"create or replace table {schema}.{table} ({ddl})")
-        comment = TABLE_DESCRIPTIONS[table].replace("'", "''")
-        con.execute(f"comment on table {schema}.{table} is '{comment}'")
+        con.execute(f"comment on table {schema}.{table} is {literal(TABLE_DESCRIPTIONS[table])}")
         for column in columns:
-            text = COLUMN_DESCRIPTIONS[column].replace("'", "''")
-            con.execute(f"comment on column {schema}.{table}.{column} is '{text}'")
+            text = literal(COLUMN_DESCRIPTIONS[column])
+            con.execute(f"comment on column {schema}.{table}.{column} is {text}")
         if rows:
             placeholders = ", ".join("?" for _ in columns)
             con.executemany(
@@ -524,7 +516,7 @@ def unknown_events_in(catalogue: Catalogue, working: Path) -> list[UnknownEvent]
 
     with duckdb.connect(":memory:") as con:
         write_catalogue(con, catalogue)
-        con.execute(f"attach '{str(working).replace(chr(39), chr(39) * 2)}' as work (read_only)")
+        con.execute(f"attach {literal(working)} as work (read_only)")
         return events_not_in_data(con, events="work.raw.events")
 
 

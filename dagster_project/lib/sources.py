@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from dagster_project.lib import schema
+
 FORMATS = ("csv", "jsonl", "parquet", "zip")
 # Text encodings a source may declare: UTF-8 (the default), and what spreadsheet programs and
 # older CRM exports write (ISO-8859-1, Windows-1252). Others are refused rather than guessed.
@@ -184,8 +186,6 @@ def parse_registry(doc: dict, table_columns: dict[str, tuple[str, ...]]) -> list
 
 def load_registry(path: Path) -> list[Source]:
     """Read and validate a registry file; RegistryError names the file and the problem."""
-    from dagster_project.lib.landing import TABLES
-
     try:
         doc = yaml.safe_load(Path(path).read_text())
     except FileNotFoundError:
@@ -193,7 +193,7 @@ def load_registry(path: Path) -> list[Source]:
     except yaml.YAMLError as exc:
         raise RegistryError(f"{path}: not valid YAML: {exc}") from None
     try:
-        return parse_registry(doc, {t.name: tuple(t.columns) for t in TABLES})
+        return parse_registry(doc, schema.table_columns())
     except RegistryError as exc:
         raise RegistryError(f"{path}: {exc}") from None
 
