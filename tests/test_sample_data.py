@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.lib.sample_data import generate_landing
+from sample_data.generate import generate_landing
 
 SMALL = {"accounts": 60, "events_per_account": 40, "seed": 11, "end_date": date(2026, 6, 1)}
 
