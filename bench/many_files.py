@@ -32,7 +32,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 
 from dagster_project import paths
-from dagster_project.lib import landing, sources
+from dagster_project.lib import landing, schema, sources
 
 START = dt.datetime(2026, 1, 1)
 NAMES = ("login", "project_created", "teammate_invited", "dashboard_shared", "search_performed")
@@ -54,11 +54,13 @@ def events(accounts: int, count: int) -> list[dict]:
 def write_landing(root: Path, accounts: int, rows: list[dict], files: int) -> None:
     crm = root / "crm"
     crm.mkdir(parents=True)
-    (crm / "accounts.csv").write_text(
-        "account_id,account_name,segment,industry,plan_tier,sales_channel,csm_owner,region,"
-        "created_at,churned_at,churn_reason\n"
-        + "".join(f"acc_{a:04d},Account {a},SMB,x,team,direct,ann,EU,2025-12-01,,\n"
-                  for a in range(accounts)))
+    header = schema.table_columns()["accounts"]  # the canonical columns (config/schema.yml)
+    (crm / "accounts.csv").write_text(",".join(header) + "\n" + "".join(
+        ",".join({"account_id": f"acc_{a:04d}", "account_name": f"Account {a}", "segment": "SMB",
+                  "industry": "x", "plan_tier": "team", "sales_channel": "direct",
+                  "csm_owner": "ann", "region": "EU", "created_at": "2025-12-01"}.get(c, "")
+                 for c in header) + "\n"
+        for a in range(accounts)))
     per_file = -(-len(rows) // files)
     for number in range(files):
         chunk = rows[number * per_file:(number + 1) * per_file]

@@ -113,3 +113,41 @@ def test_unknown_extra_columns_are_kept_not_fatal(tmp_path, con):
     assert (result.rows_loaded, result.rows_quarantined) == (1, 0)
     assert con.execute("select account_id, _extra from raw.accounts").fetchall() == [
         ("a1", '{"Tier Notes":"gold customer"}')]
+
+
+def test_the_raw_tables_follow_the_schema_declaration_and_carry_its_descriptions(tmp_path, con,
+                                                                                monkeypatch):
+    # one declaration (config/schema.yml, TTV_SCHEMA): a column added there is added to an
+    # existing raw table, and the loader reads it from the file's column of the same name
+    write(tmp_path, "crm/accounts.csv", ACCOUNTS_HEADER.replace("\n", ",tier_note\n")
+          + "a1,Acme,Enterprise,tech,pro,direct,ann,EU,2026-01-01,,,gold\n")
+    landing.load_table(con, tmp_path, landing.ACCOUNTS, REGISTRY)
+    declared = tmp_path / "schema.yml"
+    declared.write_text(paths.SCHEMA_FILE.read_text().replace(
+        "      churn_reason: {type: text",
+        '      tier_note: {type: text, description: "A note."}\n      churn_reason: {type: text'))
+    monkeypatch.setenv("TTV_SCHEMA", str(declared))
+    write(tmp_path, "crm/accounts.csv", ACCOUNTS_HEADER.replace("\n", ",tier_note\n")
+          + "a1,Acme,Enterprise,tech,pro,direct,ann,EU,2026-01-01,,,platinum\n")
+    registry = sources.load_registry(paths.SOURCES_FILE)
+    landing.load_table(con, tmp_path, landing.ACCOUNTS, registry)
+    assert con.execute("select account_id, tier_note, _line from raw.accounts").fetchall() == [
+        ("a1", "platinum", 2)]
+    assert con.execute("select comment from duckdb_columns() where schema_name = 'raw' and "
+                       "table_name = 'accounts' and column_name = 'tier_note'").fetchall() == [
+        ("A note.",)]
+    assert con.execute("select count(*) from duckdb_columns() where schema_name = 'raw' and "
+                       "table_name in ('accounts', 'contracts', 'onboarding', 'events') and "
+                       "comment is null").fetchone() == (0,)
+
+
+def test_a_schema_declaration_mistake_is_one_sentence(tmp_path):
+    from dagster_project.lib import schema
+
+    bad = tmp_path / "schema.yml"
+    bad.write_text(paths.SCHEMA_FILE.read_text().replace("{type: boolean", "{type: bool"))
+    with pytest.raises(schema.SchemaError) as error:
+        schema.load_schema(bad)
+    assert str(error.value) == (
+        f"{bad}: tables.onboarding.columns.pre_onboarding.type: must be 'text', 'timestamp', "
+        "'date', 'decimal', 'boolean' or 'json', got 'bool'")
