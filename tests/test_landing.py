@@ -7,7 +7,7 @@ import duckdb
 import pytest
 
 from dagster_project import paths
-from dagster_project.lib import landing, sources
+from dagster_project.lib import landing, schema, sources
 
 REGISTRY = sources.load_registry(paths.SOURCES_FILE)
 
@@ -151,3 +151,27 @@ def test_a_schema_declaration_mistake_is_one_sentence(tmp_path):
     assert str(error.value) == (
         f"{bad}: tables.onboarding.columns.pre_onboarding.type: must be 'text', 'timestamp', "
         "'date', 'decimal', 'boolean' or 'json', got 'bool'")
+
+
+def test_the_raw_suites_take_their_columns_from_the_schema_declaration(tmp_path, monkeypatch):
+    # expectations/raw_onboarding.json lists no onboarding column: its column set and one range
+    # check per timestamp come from config/schema.yml, a column added there included
+    from dagster_project.lib import quality
+
+    declared = tmp_path / "schema.yml"
+    declared.write_text(paths.SCHEMA_FILE.read_text().replace(
+        "      full_value_at: {type: timestamp",
+        '      security_review_at: {type: timestamp, description: "Security review passed."}\n'
+        "      full_value_at: {type: timestamp"))
+    monkeypatch.setenv("TTV_SCHEMA", str(declared))
+    suite = quality.load_suite(paths.EXPECTATIONS_DIR / "raw_onboarding.json")
+    configs = [e.configuration for e in suite.expectations]
+    (column_set,) = [c.kwargs["column_set"] for c in configs
+                     if c.type == "expect_table_columns_to_match_set"]
+    onboarding = schema.table("onboarding")
+    assert column_set == list(onboarding.columns) and "security_review_at" in column_set
+    ranges = [(c.kwargs["column"], str(c.kwargs["min_value"]), str(c.kwargs["max_value"]),
+               c.meta["severity"]) for c in configs if c.type == "expect_column_values_to_be_between"]
+    assert ranges == [(column, "2000-01-01", "2100-01-01", "error")
+                      for column in onboarding.columns_of_type(schema.TIMESTAMP)]
+    assert len(ranges) == 9

@@ -145,6 +145,37 @@ def milestone_date_columns(path: Path | None = None) -> tuple[str, ...]:
     return table("onboarding", path).columns_of_type(TIMESTAMP)
 
 
+def declared_expectations(items: list, table_name: str | None) -> list:
+    """A raw table's suite (expectations/raw_*.json, `meta.canonical_table`) with what it takes
+    from the declaration filled in, so no suite lists the canonical columns again:
+
+    - `expect_table_columns_to_match_set` without a `column_set`: the declared columns;
+    - an expectation with `each_column_of_type: <type>` instead of a `column`: one copy per
+      declared column of that type, except the columns the suite gives the same expectation
+      type itself (with their own bounds or severity).
+
+    Anything else, and a suite without `canonical_table`, is returned as it is."""
+    if not table_name:
+        return items
+    declared = table(table_name)
+    explicit = {(item.get("type"), (item.get("kwargs") or {}).get("column"))
+                for item in items if isinstance(item, dict)}
+    expanded = []
+    for item in items:
+        kwargs = dict(item.get("kwargs") or {}) if isinstance(item, dict) else {}
+        if (item.get("type") == "expect_table_columns_to_match_set"
+                and "column_set" not in kwargs):
+            expanded.append({**item, "kwargs": {**kwargs, "column_set": list(declared.columns)}})
+        elif "each_column_of_type" in kwargs:
+            kind = kwargs.pop("each_column_of_type")
+            expanded.extend({**item, "kwargs": {"column": column, **kwargs}}
+                            for column in declared.columns_of_type(kind)
+                            if (item.get("type"), column) not in explicit)
+        else:
+            expanded.append(item)
+    return expanded
+
+
 def main(argv: list[str]) -> int:
     try:
         declared = load_schema(Path(argv[0]) if argv else None)
