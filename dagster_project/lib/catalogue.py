@@ -254,8 +254,9 @@ class CatalogueFile(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     milestones: Annotated[list[MilestoneEntry], Field(min_length=1)]
-    journeys: Annotated[dict[str, JourneyEntry], Field(min_length=1)]
-    clock: Clock
+    # checked after the milestones (their messages come first, as they always did)
+    journeys: dict[str, JourneyEntry] | None = None
+    clock: Clock | None = None
     segments: dict[str, SegmentEntry | None] = {}
     segment_groups: dict[str, list[str]] | None = None
     experiments: dict[str, ExperimentEntry] | None = None
@@ -281,6 +282,10 @@ def parse_catalogue(doc: dict) -> Catalogue:
         raise CatalogueError(friendly_errors(exc, _where)) from None
     milestones, milestone_events = _parse_milestones(model.milestones)
     names = {m["milestone"] for m in milestones}
+    if not model.journeys:
+        raise CatalogueError("`journeys` must map journey names to their milestones")
+    if model.clock is None:
+        raise CatalogueError(f"`clock` must name {', '.join(CLOCK_KEYS)}")
     journeys = _parse_journeys(model.journeys, names)
     segments, targets = _parse_segments(model.clock, model.segments, names)
     journey_segments = _parse_journey_segments(model.journeys, segments)
