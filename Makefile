@@ -88,9 +88,10 @@ bench: install
 	$(PY) bench/run_bench.py --accounts $(ACCOUNTS) --events $(EVENTS)
 	$(PY) bench/many_files.py
 
-## sample: regenerate the sample landing zone in data/landing (deterministic)
+## sample: regenerate the sample landing zone in data/landing (deterministic); the generator is
+## sample_data/generate.py, its numpy comes with the `sample` extra (in `dev` too)
 sample: install
-	$(PY) -m dagster_project.lib.sample_data --out data/landing
+	$(PY) -m sample_data.generate --out data/landing
 
 clean:
 	rm -rf $(VENV) dbt_models/target dbt_models/logs data/warehouse.duckdb \

@@ -42,11 +42,11 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 
 from dagster_project import paths  # noqa: E402
-from dagster_project.lib import landing, sources  # noqa: E402
+from dagster_project.lib import landing, schema, sources  # noqa: E402
 
 START = dt.datetime(2026, 1, 1)
 NAMES = ("login", "project_created", "teammate_invited", "dashboard_shared", "search_performed")
-CSV_HEADER = "event_id,account_id,user_id,event_name,occurred_at,properties\n"
+CSV_HEADER = ",".join(schema.table_columns()["events"]) + "\n"
 # the share of the files each layout part takes: 100 + 100 + 45 + 20 of 265, as in issue 15
 PARTS = {"posthog_json": 100, "csv": 100, "amplitude": 45, "posthog_parquet": 20}
 AMPLITUDE_ZIPS = 3
@@ -121,11 +121,13 @@ def write_parquet(path: Path, rows: list[tuple]) -> None:
 def write_landing(root: Path, accounts: int, rows: list[tuple], files: int | None) -> int:
     """The landing zone: many small files, or (files None) 3 large ones. Returns the number of
     files the loader scans (a zip's members each count)."""
-    write(root / "crm/accounts.csv",
-          "account_id,account_name,segment,industry,plan_tier,sales_channel,csm_owner,region,"
-          "created_at,churned_at,churn_reason\n"
-          + "".join(f"acc_{a:04d},Account {a},SMB,x,team,direct,ann,EU,2025-12-01,,\n"
-                    for a in range(accounts)))
+    header = schema.table_columns()["accounts"]  # the canonical columns (config/schema.yml)
+    write(root / "crm/accounts.csv", ",".join(header) + "\n" + "".join(
+        ",".join({"account_id": f"acc_{a:04d}", "account_name": f"Account {a}", "segment": "SMB",
+                  "industry": "x", "plan_tier": "team", "sales_channel": "direct",
+                  "csm_owner": "ann", "region": "EU", "created_at": "2025-12-01"}.get(c, "")
+                 for c in header) + "\n"
+        for a in range(accounts)))
     counts = file_counts(files or sum(PARTS.values()))
     # each event goes to one part, the same in both layouts
     part_of = list(PARTS)

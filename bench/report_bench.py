@@ -22,7 +22,7 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 
-from dagster_project.lib.sample_data import generate_landing  # noqa: E402
+from sample_data.generate import generate_landing  # noqa: E402
 
 END_DATE = dt.date(2026, 11, 1)
 TIMED = """

@@ -14,6 +14,7 @@ DBT_PROJECT_DIR = PROJECT_DIR / "dbt_models"
 EXPECTATIONS_DIR = PROJECT_DIR / "expectations"
 CATALOGUE_FILE = PROJECT_DIR / "config" / "ttv.yml"
 SOURCES_FILE = PROJECT_DIR / "config" / "sources.yml"
+SCHEMA_FILE = PROJECT_DIR / "config" / "schema.yml"
 DATA_DIR = PROJECT_DIR / "data"
 # The dbt installed beside this Python, so a run works without an activated virtualenv.
 DBT_EXECUTABLE = Path(sys.executable).parent / "dbt"
@@ -65,6 +66,11 @@ def catalogue_file() -> Path:
 def sources_file() -> Path:
     """The source registry (SPEC §7): `TTV_SOURCES`, default `config/sources.yml`."""
     return Path(os.environ.get("TTV_SOURCES") or SOURCES_FILE).resolve()
+
+
+def schema_file() -> Path:
+    """The canonical tables' declaration (SPEC §3): `TTV_SCHEMA`, default `config/schema.yml`."""
+    return Path(os.environ.get("TTV_SCHEMA") or SCHEMA_FILE).resolve()
 
 
 def duckdb_memory_limit() -> str:

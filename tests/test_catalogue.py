@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from dagster_project import paths
+from dagster_project.lib import config_models
 from dagster_project.lib.catalogue import CatalogueError, parse_catalogue, write_catalogue
 
 
@@ -146,3 +147,33 @@ def test_the_analysis_tables_are_written(doc):
     assert con.execute("select feature, released_at from config.features"
                        " order by feature").fetchall() == [
         ("search", dt.date(2025, 9, 1)), ("shared_dashboards", dt.date(2025, 9, 1))]
+
+
+# Issue 11: the configuration files are read through typed models (pydantic) that refuse keys
+# they do not know, with the same one-line messages, and their JSON Schemas are committed.
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: d["segments"]["SMB"].update(target_day=30), "segment 'SMB': unknown key target_day"),
+    (lambda d: d["milestones"][2].update(colour="red"), "milestone #3: unknown key colour"),
+    (lambda d: d.update(milestone_targets={}), "the file: unknown key milestone_targets"),
+    (lambda d: d["milestones"][10]["active_days"].pop("within_days"),
+     "milestone #11 active_days: missing within_days"),
+    (lambda d: d["segments"]["SMB"].update(benchmark_days=[7]),
+     "segment 'SMB' benchmark_days: needs 2 items, got 1"),
+    (lambda d: d["experiments"]["onboarding_ab"].update(alpha=1.5),
+     "experiment 'onboarding_ab' alpha: must be less than 1, got 1.5"),
+])
+def test_a_key_the_catalogue_does_not_know_or_a_wrong_value_is_one_sentence(doc, change, message):
+    change(doc)
+    with pytest.raises(CatalogueError) as error:
+        parse_catalogue(doc)
+    assert str(error.value) == message
+
+
+@pytest.mark.parametrize("path, model", list(config_models.schemas().items()),
+                         ids=lambda v: getattr(v, "name", None) or getattr(v, "__name__", ""))
+def test_the_committed_json_schema_is_the_models(path, model):
+    # regenerate with `python -m dagster_project.lib.config_models`
+    assert path.read_text() == config_models.json_schema_text(model)
+    assert f"$schema={path.name}" in path.with_name(
+        path.name.removesuffix(".schema.json") + ".yml").read_text().splitlines()[0]

@@ -7,7 +7,7 @@ import duckdb
 import pytest
 
 from dagster_project import paths
-from dagster_project.lib import landing, sources
+from dagster_project.lib import landing, schema, sources
 
 REGISTRY = sources.load_registry(paths.SOURCES_FILE)
 
@@ -113,3 +113,65 @@ def test_unknown_extra_columns_are_kept_not_fatal(tmp_path, con):
     assert (result.rows_loaded, result.rows_quarantined) == (1, 0)
     assert con.execute("select account_id, _extra from raw.accounts").fetchall() == [
         ("a1", '{"Tier Notes":"gold customer"}')]
+
+
+def test_the_raw_tables_follow_the_schema_declaration_and_carry_its_descriptions(tmp_path, con,
+                                                                                monkeypatch):
+    # one declaration (config/schema.yml, TTV_SCHEMA): a column added there is added to an
+    # existing raw table, and the loader reads it from the file's column of the same name
+    write(tmp_path, "crm/accounts.csv", ACCOUNTS_HEADER.replace("\n", ",tier_note\n")
+          + "a1,Acme,Enterprise,tech,pro,direct,ann,EU,2026-01-01,,,gold\n")
+    landing.load_table(con, tmp_path, landing.ACCOUNTS, REGISTRY)
+    declared = tmp_path / "schema.yml"
+    declared.write_text(paths.SCHEMA_FILE.read_text().replace(
+        "      churn_reason: {type: text",
+        '      tier_note: {type: text, description: "A note."}\n      churn_reason: {type: text'))
+    monkeypatch.setenv("TTV_SCHEMA", str(declared))
+    write(tmp_path, "crm/accounts.csv", ACCOUNTS_HEADER.replace("\n", ",tier_note\n")
+          + "a1,Acme,Enterprise,tech,pro,direct,ann,EU,2026-01-01,,,platinum\n")
+    registry = sources.load_registry(paths.SOURCES_FILE)
+    landing.load_table(con, tmp_path, landing.ACCOUNTS, registry)
+    assert con.execute("select account_id, tier_note, _line from raw.accounts").fetchall() == [
+        ("a1", "platinum", 2)]
+    assert con.execute("select comment from duckdb_columns() where schema_name = 'raw' and "
+                       "table_name = 'accounts' and column_name = 'tier_note'").fetchall() == [
+        ("A note.",)]
+    assert con.execute("select count(*) from duckdb_columns() where schema_name = 'raw' and "
+                       "table_name in ('accounts', 'contracts', 'onboarding', 'events') and "
+                       "comment is null").fetchone() == (0,)
+
+
+def test_a_schema_declaration_mistake_is_one_sentence(tmp_path):
+    from dagster_project.lib import schema
+
+    bad = tmp_path / "schema.yml"
+    bad.write_text(paths.SCHEMA_FILE.read_text().replace("{type: boolean", "{type: bool"))
+    with pytest.raises(schema.SchemaError) as error:
+        schema.load_schema(bad)
+    assert str(error.value) == (
+        f"{bad}: tables.onboarding.columns.pre_onboarding.type: must be 'text', 'timestamp', "
+        "'date', 'decimal', 'boolean' or 'json', got 'bool'")
+
+
+def test_the_raw_suites_take_their_columns_from_the_schema_declaration(tmp_path, monkeypatch):
+    # expectations/raw_onboarding.json lists no onboarding column: its column set and one range
+    # check per timestamp come from config/schema.yml, a column added there included
+    from dagster_project.lib import quality
+
+    declared = tmp_path / "schema.yml"
+    declared.write_text(paths.SCHEMA_FILE.read_text().replace(
+        "      full_value_at: {type: timestamp",
+        '      security_review_at: {type: timestamp, description: "Security review passed."}\n'
+        "      full_value_at: {type: timestamp"))
+    monkeypatch.setenv("TTV_SCHEMA", str(declared))
+    suite = quality.load_suite(paths.EXPECTATIONS_DIR / "raw_onboarding.json")
+    configs = [e.configuration for e in suite.expectations]
+    (column_set,) = [c.kwargs["column_set"] for c in configs
+                     if c.type == "expect_table_columns_to_match_set"]
+    onboarding = schema.table("onboarding")
+    assert column_set == list(onboarding.columns) and "security_review_at" in column_set
+    ranges = [(c.kwargs["column"], str(c.kwargs["min_value"]), str(c.kwargs["max_value"]),
+               c.meta["severity"]) for c in configs if c.type == "expect_column_values_to_be_between"]
+    assert ranges == [(column, "2000-01-01", "2100-01-01", "error")
+                      for column in onboarding.columns_of_type(schema.TIMESTAMP)]
+    assert len(ranges) == 9

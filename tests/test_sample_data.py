@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.lib.sample_data import generate_landing
+from sample_data.generate import generate_landing
 
 SMALL = {"accounts": 60, "events_per_account": 40, "seed": 11, "end_date": date(2026, 6, 1)}
 
@@ -145,3 +145,14 @@ def test_nothing_dated_after_end_date(con):
         late = con.execute(f"select count(*) from {table} where try_cast({column} as timestamptz) "
                            f">= timestamptz '{end} 00:00:00+00'").fetchone()[0]
         assert late == 0, (table, column)
+
+
+def test_the_runtime_package_imports_neither_the_generator_nor_numpy():
+    # the generator and numpy (the [sample] extra) are tools, not the warehouse's dependencies
+    import re
+
+    import dagster_project
+
+    package = Path(dagster_project.__file__).parent
+    imports = re.compile(r"^\s*(from|import)\s+(sample_data|numpy)\b", re.M)
+    assert [p.name for p in sorted(package.rglob("*.py")) if imports.search(p.read_text())] == []

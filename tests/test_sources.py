@@ -62,7 +62,7 @@ import duckdb
 import pytest
 
 from dagster_project import paths
-from dagster_project.lib import landing, sources
+from dagster_project.lib import landing, schema, sources
 from tests.conftest import FIXTURES, SMALL_AS_OF, SMALL_LANDING, build_warehouse, query
 
 VENDORS = FIXTURES / "landing_vendors"
@@ -677,3 +677,20 @@ def test_a_registry_mistake_is_one_sentence_naming_the_source(tmp_path):
     message = str(error.value)
     assert "webhooks" in message and "table" in message
     assert "\n" not in message.strip()
+
+
+@pytest.mark.parametrize(("entry", "message"), [
+    ({"colour": "red"}, "source 'x': unknown key colour"),
+    ({"fields": {"event_id": {"field": "id", "epoch": "days"}}},
+     "source 'x' field event_id epoch: must be 'seconds' or 'milliseconds', got 'days'"),
+    ({"fields": {"event_id": {"field": "id", "mapping": {}}}},
+     "source 'x' field event_id: unknown key mapping"),
+    ({"fields": {"event_id": 5}}, "source 'x' field event_id: must be a name or a list or a mapping"),
+    ({"format": "xml"}, "source 'x' format: must be 'csv', 'jsonl', 'parquet' or 'zip', got 'xml'"),
+])
+def test_a_key_the_registry_does_not_know_or_a_wrong_value_is_one_sentence(entry, message):
+    # the registry is read through a typed model (issue 11) that refuses keys it does not know
+    with pytest.raises(sources.RegistryError) as error:
+        sources.parse_registry({"sources": {"x": {"table": "events", "files": ["a/*.csv"],
+                                                  **entry}}}, schema.table_columns())
+    assert str(error.value) == message

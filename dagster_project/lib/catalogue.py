@@ -11,24 +11,18 @@ import difflib
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Literal
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, ValidationError
+
+from dagster_project.lib.config_models import friendly_errors
+from dagster_project.lib.schema import milestone_date_columns
+from dagster_project.lib.sql import literal
 
 from dagster_project import paths
 
 RULES = ("contract", "crm_field", "first_event", "all_events", "active_days")
-SOURCES = ("crm", "product")
-# The timestamp columns of crm/onboarding.csv (SPEC §3) a `crm_field` rule may name.
-ONBOARDING_FIELDS = (
-    "kickoff_at",
-    "access_provisioned_at",
-    "configuration_completed_at",
-    "data_migrated_at",
-    "training_completed_at",
-    "first_production_use_at",
-    "value_confirmed_at",
-    "full_value_at",
-)
 CONTRACT_TYPES = ("new_business", "renewal", "expansion")
 
 
@@ -147,75 +141,170 @@ def load_catalogue(path: Path) -> Catalogue:
         raise CatalogueError(f"{path}: {exc}") from None
 
 
+# ---- the file's typed model (config/ttv.schema.json is generated from it) -----------------
+
+Name = Annotated[str, StringConstraints(min_length=1)]
+Days = Annotated[float, Field(ge=0)]
+
+
+class ActiveDays(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    days: StrictInt
+    within_days: StrictInt
+
+
+class MilestoneEntry(BaseModel):
+    """A milestone: its name, who owns it and exactly one rule (contract, crm_field,
+    first_event, all_events or active_days)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: Name
+    source: Literal["crm", "product"] | None = None
+    owner: str | None = None
+    description: str | None = None
+    value: bool = False
+    contract: Literal[CONTRACT_TYPES] | None = None  # type: ignore[valid-type]
+    crm_field: str | None = None
+    first_event: Name | None = None
+    all_events: Annotated[list[Name], Field(min_length=1)] | None = None
+    active_days: ActiveDays | None = None
+
+
+class JourneyEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    milestones: list[str]
+    segments: list[str] | None = None
+
+
+class Clock(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    start_milestone: Name
+    value_milestone: Name
+    first_value_milestone: Name
+    full_value_milestone: Name
+
+
+class SegmentEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    start_milestone: Name | None = None
+    value_milestone: Name | None = None
+    first_value_milestone: Name | None = None
+    full_value_milestone: Name | None = None
+    target_days: Days | None = None
+    best_in_class_days: Days | None = None
+    stall_after_days: Days | None = None
+    benchmark_days: tuple[Days, Days] | None = None
+    milestone_targets: dict[str, Days] | None = None
+
+
+class ExperimentEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    arm_column: Literal[EXPERIMENT_ARM_COLUMNS]  # type: ignore[valid-type]
+    control_arm: str | int | float
+    alpha: Annotated[float, Field(gt=0, lt=1)] = DEFAULT_ALPHA
+
+
+class FeatureEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    event: Name
+    released_at: dt.date
+
+
+class CatalogueFile(BaseModel):
+    """config/ttv.yml."""
+
+    model_config = ConfigDict(extra="forbid")
+    milestones: Annotated[list[MilestoneEntry], Field(min_length=1)]
+    # checked after the milestones (their messages come first, as they always did)
+    journeys: dict[str, JourneyEntry] | None = None
+    clock: Clock | None = None
+    segments: dict[str, SegmentEntry | None] = {}
+    segment_groups: dict[str, list[str]] | None = None
+    experiments: dict[str, ExperimentEntry] | None = None
+    features: dict[str, FeatureEntry] | None = None
+
+
+_PLACES = {"milestones": "milestone", "journeys": "journey", "segments": "segment",
+           "segment_groups": "segment group", "experiments": "experiment", "features": "feature"}
+
+
+def _where(loc: tuple) -> str:
+    """A place in the catalogue as its messages name it: `segment 'SMB' stall_after_days`."""
+    if len(loc) < 2 or loc[0] not in _PLACES:
+        return " ".join(f"`{p}`" if i == 0 else str(p) for i, p in enumerate(loc))
+    entry = f"#{loc[1] + 1}" if isinstance(loc[1], int) else repr(loc[1])
+    return " ".join([f"{_PLACES[loc[0]]} {entry}", *(str(p) for p in loc[2:])])
+
+
 def parse_catalogue(doc: dict) -> Catalogue:
-    milestones, milestone_events = _parse_milestones(doc.get("milestones"))
+    try:
+        model = CatalogueFile.model_validate(doc or {})
+    except ValidationError as exc:
+        raise CatalogueError(friendly_errors(exc, _where)) from None
+    milestones, milestone_events = _parse_milestones(model.milestones)
     names = {m["milestone"] for m in milestones}
-    journeys = _parse_journeys(doc.get("journeys"), names)
-    segments, targets = _parse_segments(doc.get("clock") or {}, doc.get("segments") or {}, names)
-    journey_segments = _parse_journey_segments(doc.get("journeys"), segments)
-    groups = _parse_segment_groups(doc.get("segment_groups"), segments)
-    experiments = _parse_experiments(doc.get("experiments"))
-    features = _parse_features(doc.get("features"))
+    if not model.journeys:
+        raise CatalogueError("`journeys` must map journey names to their milestones")
+    if model.clock is None:
+        raise CatalogueError(f"`clock` must name {', '.join(CLOCK_KEYS)}")
+    journeys = _parse_journeys(model.journeys, names)
+    segments, targets = _parse_segments(model.clock, model.segments, names)
+    journey_segments = _parse_journey_segments(model.journeys, segments)
+    groups = _parse_segment_groups(model.segment_groups or {}, segments)
+    experiments = _parse_experiments(model.experiments or {})
+    features = [{"feature": name, "event_name": spec.event, "released_at": spec.released_at}
+                for name, spec in (model.features or {}).items()]
     return Catalogue(milestones, milestone_events, journeys, segments, targets, journey_segments,
                      groups, experiments, features)
 
 
-def _parse_milestones(items) -> tuple[list[dict], list[dict]]:
-    if not isinstance(items, list) or not items:
-        raise CatalogueError("`milestones` must be a non-empty list")
+def _parse_milestones(items: list[MilestoneEntry]) -> tuple[list[dict], list[dict]]:
     rows, events, seen = [], [], set()
     for order, item in enumerate(items, start=1):
-        name = item.get("name") if isinstance(item, dict) else None
-        if not name:
-            raise CatalogueError(f"milestone #{order} has no `name`")
+        name = item.name
         if name in seen:
             raise CatalogueError(f"milestone {name!r} is declared twice")
         seen.add(name)
-        rules = [r for r in RULES if r in item]
+        rules = [r for r in RULES if getattr(item, r) is not None]
         if len(rules) != 1:
             raise CatalogueError(
                 f"milestone {name!r} needs exactly one rule of {', '.join(RULES)}; "
                 f"it has {', '.join(rules) or 'none'}"
             )
         rule = rules[0]
-        source = item.get("source") or ("crm" if rule in ("contract", "crm_field") else "product")
-        if source not in SOURCES:
-            raise CatalogueError(f"milestone {name!r}: source must be crm or product")
         row = {
             "milestone": name,
             "milestone_order": order,
-            "source": source,
-            "owner": item.get("owner"),
+            "source": item.source or ("crm" if rule in ("contract", "crm_field") else "product"),
+            "owner": item.owner,
             "rule": rule,
             "crm_field": None,
             "contract_type": None,
             "min_active_days": None,
             "window_days": None,
-            "is_value_milestone": bool(item.get("value", False)),
-            "description": item.get("description"),
+            "is_value_milestone": item.value,
+            "description": item.description,
         }
-        value = item[rule]
         if rule == "contract":
-            if value not in CONTRACT_TYPES:
-                raise CatalogueError(f"milestone {name!r}: contract must be one of {CONTRACT_TYPES}")
-            row["contract_type"] = value
+            row["contract_type"] = item.contract
         elif rule == "crm_field":
-            if value not in ONBOARDING_FIELDS:
+            # the onboarding timestamps of the canonical schema (config/schema.yml)
+            fields = milestone_date_columns()
+            if item.crm_field not in fields:
                 raise CatalogueError(
-                    f"milestone {name!r}: crm_field {value!r} is not a column of "
-                    f"crm/onboarding.csv{did_you_mean(value, ONBOARDING_FIELDS)} "
-                    f"({', '.join(ONBOARDING_FIELDS)})"
+                    f"milestone {name!r}: crm_field {item.crm_field!r} is not a column of "
+                    f"crm/onboarding.csv{did_you_mean(item.crm_field, fields)} "
+                    f"({', '.join(fields)})"
                 )
-            row["crm_field"] = value
+            row["crm_field"] = item.crm_field
         elif rule == "first_event":
-            events.append({"milestone": name, "event_name": str(value)})
+            events.append({"milestone": name, "event_name": item.first_event})
         elif rule == "all_events":
-            if not isinstance(value, list) or not value:
-                raise CatalogueError(f"milestone {name!r}: all_events needs a list of event names")
-            events.extend({"milestone": name, "event_name": str(e)} for e in dict.fromkeys(value))
+            events.extend({"milestone": name, "event_name": e}
+                          for e in dict.fromkeys(item.all_events))
         else:  # active_days
-            days, within = (value or {}).get("days"), (value or {}).get("within_days")
-            if not (isinstance(days, int) and isinstance(within, int) and 1 <= days <= within):
+            days, within = item.active_days.days, item.active_days.within_days
+            if not 1 <= days <= within:
                 raise CatalogueError(
                     f"milestone {name!r}: active_days needs whole numbers 1 <= days <= within_days"
                 )
@@ -224,13 +313,11 @@ def _parse_milestones(items) -> tuple[list[dict], list[dict]]:
     return rows, events
 
 
-def _parse_journeys(journeys, names: set[str]) -> list[dict]:
-    if not isinstance(journeys, dict) or not journeys:
-        raise CatalogueError("`journeys` must map journey names to their milestones")
+def _parse_journeys(journeys: dict[str, JourneyEntry], names: set[str]) -> list[dict]:
     rows = []
     for journey, spec in journeys.items():
-        steps = spec.get("milestones") if isinstance(spec, dict) else None
-        if not isinstance(steps, list) or len(steps) < 2:
+        steps = spec.milestones
+        if len(steps) < 2:
             raise CatalogueError(f"journey {journey!r} needs a list of at least two milestones")
         unknown = [s for s in steps if s not in names]
         if unknown:
@@ -244,26 +331,28 @@ def _parse_journeys(journeys, names: set[str]) -> list[dict]:
     return rows
 
 
-def _parse_segments(clock: dict, segments: dict, names: set[str]) -> tuple[list[dict], list[dict]]:
-    keys = ("start_milestone", "value_milestone", "first_value_milestone", "full_value_milestone")
-    missing = [k for k in keys if not clock.get(k)]
-    if missing:
-        raise CatalogueError(f"`clock` must name {', '.join(missing)}")
+CLOCK_KEYS = ("start_milestone", "value_milestone", "first_value_milestone",
+              "full_value_milestone")
+
+
+def _parse_segments(clock: Clock, segments: dict[str, SegmentEntry | None],
+                    names: set[str]) -> tuple[list[dict], list[dict]]:
     rows, targets = [], []
-    entries = [(DEFAULT_SEGMENT, {})] + list(segments.items())
+    entries = [(DEFAULT_SEGMENT, SegmentEntry())] + list(segments.items())
     for segment, spec in entries:
-        spec = spec or {}
+        spec = spec or SegmentEntry()
         row = {"segment": segment, "is_default": segment == DEFAULT_SEGMENT}
-        for key in keys:
-            row[key] = spec.get(key, clock[key])
+        for key in CLOCK_KEYS:
+            row[key] = getattr(spec, key) or getattr(clock, key)
             if row[key] not in names:
                 raise CatalogueError(f"segment {segment!r}: {key} {row[key]!r} is not a milestone")
         for key in ("target_days", "best_in_class_days", "stall_after_days"):
-            value = spec.get(key)
-            if value is not None and (not isinstance(value, (int, float)) or value < 0):
-                raise CatalogueError(f"segment {segment!r}: {key} must be a number of days >= 0")
-            row[key] = None if value is None else float(value)
-        low, high = _parse_benchmark(segment, spec.get("benchmark_days"))
+            row[key] = getattr(spec, key)
+        low, high = spec.benchmark_days or (None, None)
+        if low is not None and low > high:
+            raise CatalogueError(
+                f"segment {segment!r}: benchmark_days must be [low, high] with 0 <= low <= high"
+            )
         row["benchmark_low_days"], row["benchmark_high_days"] = low, high
         rows.append(row)
         if row["target_days"] is not None:
@@ -271,89 +360,38 @@ def _parse_segments(clock: dict, segments: dict, names: set[str]) -> tuple[list[
                 {"segment": segment, "milestone": row["value_milestone"],
                  "target_days": row["target_days"]}
             )
-        for milestone, days in (spec.get("milestone_targets") or {}).items():
+        for milestone, days in (spec.milestone_targets or {}).items():
             if milestone not in names:
                 raise CatalogueError(f"segment {segment!r}: target for unknown milestone {milestone!r}")
             if milestone == row["value_milestone"]:
                 raise CatalogueError(
                     f"segment {segment!r}: set the value milestone's target with target_days"
                 )
-            targets.append({"segment": segment, "milestone": milestone, "target_days": float(days)})
+            targets.append({"segment": segment, "milestone": milestone, "target_days": days})
     return rows, targets
 
 
-def _parse_benchmark(segment: str, value) -> tuple[float | None, float | None]:
-    """The market's range of days to value, `benchmark_days: [low, high]` (SPEC §9.8)."""
-    if value is None:
-        return None, None
-    if (not isinstance(value, list) or len(value) != 2
-            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
-            or not 0 <= value[0] <= value[1]):
-        raise CatalogueError(
-            f"segment {segment!r}: benchmark_days must be [low, high] with 0 <= low <= high"
-        )
-    return float(value[0]), float(value[1])
-
-
-def _parse_experiments(items) -> list[dict]:
+def _parse_experiments(items: dict[str, ExperimentEntry]) -> list[dict]:
     """Experiments (SPEC §9.5): `name: {arm_column, control_arm, alpha}`."""
-    if items is None:
-        return []
-    if not isinstance(items, dict):
-        raise CatalogueError("`experiments` must map experiment names to their arm column and "
-                             "control arm")
     rows = []
     for name, spec in items.items():
-        spec = spec if isinstance(spec, dict) else {}
-        column, control = spec.get("arm_column"), spec.get("control_arm")
-        if column not in EXPERIMENT_ARM_COLUMNS:
-            raise CatalogueError(
-                f"experiment {name!r}: arm_column must be one of "
-                f"{', '.join(EXPERIMENT_ARM_COLUMNS)}"
-            )
-        if control is None or str(control).strip() == "":
+        if str(spec.control_arm).strip() == "":
             raise CatalogueError(f"experiment {name!r} needs a control_arm")
-        alpha = spec.get("alpha", DEFAULT_ALPHA)
-        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
-            raise CatalogueError(f"experiment {name!r}: alpha must be a number between 0 and 1")
-        rows.append({"experiment": name, "arm_column": column, "control_arm": str(control),
-                     "alpha": float(alpha)})
+        rows.append({"experiment": name, "arm_column": spec.arm_column,
+                     "control_arm": str(spec.control_arm), "alpha": spec.alpha})
     return rows
 
 
-def _parse_features(items) -> list[dict]:
-    """Features (SPEC §9.7): `name: {event, released_at}`; released_at is a date."""
-    if items is None:
-        return []
-    if not isinstance(items, dict):
-        raise CatalogueError("`features` must map feature names to their event and released_at")
-    rows = []
-    for name, spec in items.items():
-        spec = spec if isinstance(spec, dict) else {}
-        event, released = spec.get("event"), spec.get("released_at")
-        if not event:
-            raise CatalogueError(f"feature {name!r} needs an `event`")
-        if isinstance(released, str):
-            try:
-                released = dt.date.fromisoformat(released)
-            except ValueError:
-                released = None
-        if not isinstance(released, dt.date) or isinstance(released, dt.datetime):
-            raise CatalogueError(f"feature {name!r}: released_at must be a date like 2025-09-01")
-        rows.append({"feature": name, "event_name": str(event), "released_at": released})
-    return rows
-
-
-def _parse_journey_segments(journeys: dict, segments: list[dict]) -> list[dict]:
+def _parse_journey_segments(journeys: dict[str, JourneyEntry], segments: list[dict]) -> list[dict]:
     """Which segments follow each journey (SPEC §4.1). A journey without `segments` is followed
     by every segment, the catalogue's default `*` (segments it does not list) included."""
     listed = [s["segment"] for s in segments if not s["is_default"]]
     rows = []
     for journey, spec in journeys.items():
-        followers = spec.get("segments")
+        followers = spec.segments
         if followers is None:
             followers = [*listed, DEFAULT_SEGMENT]
-        elif not isinstance(followers, list) or not followers:
+        elif not followers:
             raise CatalogueError(f"journey {journey!r}: `segments` must be a non-empty list")
         else:
             unknown = [s for s in followers if s not in listed]
@@ -366,19 +404,15 @@ def _parse_journey_segments(journeys: dict, segments: list[dict]) -> list[dict]:
     return rows
 
 
-def _parse_segment_groups(groups, segments: list[dict]) -> list[dict]:
+def _parse_segment_groups(groups: dict[str, list[str]], segments: list[dict]) -> list[dict]:
     """Segment groups pool segments in the aggregate marts; only segments that share a clock
     (start and value milestone), so a group never mixes unlike durations (SPEC §4.1)."""
-    if groups is None:
-        return []
-    if not isinstance(groups, dict):
-        raise CatalogueError("`segment_groups` must map group names to lists of segments")
     by_name = {s["segment"]: s for s in segments if not s["is_default"]}
     rows = []
     for group, members in groups.items():
         if group in by_name:
             raise CatalogueError(f"segment group {group!r} has the name of a segment")
-        if not isinstance(members, list) or not members:
+        if not members:
             raise CatalogueError(f"segment group {group!r} needs a non-empty list of segments")
         unknown = [m for m in members if m not in by_name]
         if unknown:
@@ -404,11 +438,10 @@ def write_catalogue(con, catalogue: Catalogue, schema: str = "config") -> None:
         columns = TABLE_COLUMNS[table]
         ddl = ", ".join(f"{c} {t}" for c, t in columns.items())
         con.execute(f"create or replace table {schema}.{table} ({ddl})")
-        comment = TABLE_DESCRIPTIONS[table].replace("'", "''")
-        con.execute(f"comment on table {schema}.{table} is '{comment}'")
+        con.execute(f"comment on table {schema}.{table} is {literal(TABLE_DESCRIPTIONS[table])}")
         for column in columns:
-            text = COLUMN_DESCRIPTIONS[table][column].replace("'", "''")
-            con.execute(f"comment on column {schema}.{table}.{column} is '{text}'")
+            text = literal(COLUMN_DESCRIPTIONS[table][column])
+            con.execute(f"comment on column {schema}.{table}.{column} is {text}")
         if rows:
             placeholders = ", ".join("?" for _ in columns)
             con.executemany(
@@ -485,7 +518,7 @@ def unknown_events_in(catalogue: Catalogue, working: Path) -> list[UnknownEvent]
 
     with duckdb.connect(":memory:") as con:
         write_catalogue(con, catalogue)
-        con.execute(f"attach '{str(working).replace(chr(39), chr(39) * 2)}' as work (read_only)")
+        con.execute(f"attach {literal(working)} as work (read_only)")
         return events_not_in_data(con, events="work.raw.events")
 
 

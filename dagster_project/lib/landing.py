@@ -37,9 +37,12 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.lib import schema
+from dagster_project.lib.schema import (BOOLEAN, DATE, DECIMAL, JSON, TEXT, TIMESTAMP,
+                                        CanonicalTable)
 from dagster_project.lib.sources import LABEL_IGNORED, FieldSpec, Source
-
-TEXT, TIMESTAMP, DATE, DECIMAL, BOOLEAN, JSON = "text", "timestamp", "date", "decimal", "boolean", "json"
+from dagster_project.lib.sql import ident as _ident
+from dagster_project.lib.sql import literal as _q
 
 CAST_SQL = {
     TEXT: "{v}",
@@ -63,59 +66,21 @@ CAST_REASON = {
 }
 
 
-@dataclass(frozen=True)
-class LandingTable:
-    """One canonical table: its columns, required columns and key."""
-
-    name: str
-    group: str
-    columns: dict[str, str]
-    required: tuple[str, ...]
-    key: str
-    needs_known_account: bool = True
-
-    @property
-    def is_events(self) -> bool:
-        return self.name == "events"
-
-
-ACCOUNTS = LandingTable(
-    name="accounts", group="crm", key="account_id", required=("account_id",),
-    needs_known_account=False,
-    columns={
-        "account_id": TEXT, "account_name": TEXT, "segment": TEXT, "industry": TEXT,
-        "plan_tier": TEXT, "sales_channel": TEXT, "csm_owner": TEXT, "region": TEXT,
-        "created_at": TIMESTAMP, "churned_at": TIMESTAMP, "churn_reason": TEXT,
-    },
-)
-CONTRACTS = LandingTable(
-    name="contracts", group="crm", key="contract_id", required=("contract_id", "account_id"),
-    columns={
-        "contract_id": TEXT, "account_id": TEXT, "contract_type": TEXT, "signed_at": TIMESTAMP,
-        "start_date": DATE, "end_date": DATE, "arr": DECIMAL,
-    },
-)
-ONBOARDING = LandingTable(
-    name="onboarding", group="crm", key="account_id", required=("account_id",),
-    columns={
-        "account_id": TEXT, "kickoff_at": TIMESTAMP, "access_provisioned_at": TIMESTAMP,
-        "configuration_completed_at": TIMESTAMP, "data_migrated_at": TIMESTAMP,
-        "training_completed_at": TIMESTAMP, "first_production_use_at": TIMESTAMP,
-        "value_confirmed_at": TIMESTAMP, "full_value_at": TIMESTAMP, "pre_onboarding": BOOLEAN,
-        "configuration_approach": TEXT, "touch_model": TEXT, "onboarding_variant": TEXT,
-        "integrations": TEXT,
-    },
-)
-EVENTS = LandingTable(
-    name="events", group="product", key="event_id",
-    required=("event_id", "account_id", "event_name", "occurred_at"),
-    columns={
-        "event_id": TEXT, "account_id": TEXT, "user_id": TEXT, "event_name": TEXT,
-        "occurred_at": TIMESTAMP, "properties": JSON,
-    },
-)
-TABLES = (ACCOUNTS, CONTRACTS, ONBOARDING, EVENTS)  # load order: accounts first
+# The canonical tables, declared once in config/schema.yml (lib/schema.py). These names are
+# the declaration when the package was imported (the Dagster assets are made per table); the
+# loader reads the current declaration by name when it runs, so `TTV_SCHEMA` may change it.
+LandingTable = CanonicalTable
+TABLES = schema.tables()  # load order: accounts first
+ACCOUNTS, CONTRACTS, ONBOARDING, EVENTS = (schema.table(n) for n in
+                                            ("accounts", "contracts", "onboarding", "events"))
 META_COLUMNS = {"_source": "varchar", "_file": "varchar", "_line": "bigint", "_extra": "varchar"}
+META_DESCRIPTIONS = {
+    "_source": "The registry source (config/sources.yml) the row was loaded from.",
+    "_file": "The landed file the row came from, relative to the landing zone.",
+    "_line": "The row's physical line in that file (1 is the header of a CSV), or its record number.",
+    "_extra": "Fields of the export that the source's mapping does not use, as a JSON object "
+              "(kept, not lost).",
+}
 UNKNOWN_ACCOUNT = "unknown account_id: "
 
 
@@ -152,14 +117,6 @@ class LoadResult:
     reasons: dict[str, int]
     rejected: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (file, reason)
     unclaimed: list[str] = dataclasses.field(default_factory=list)  # files no source reads
-
-
-def _q(text: str) -> str:
-    return "'" + str(text).replace("'", "''") + "'"
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _label_key(sql: str) -> str:
@@ -714,10 +671,21 @@ def _ensure_tables(con) -> None:
     con.execute("create schema if not exists raw")
     con.execute("create schema if not exists quarantine")
     meta = ", ".join(f"{c} {t}" for c, t in META_COLUMNS.items())
-    # one raw table per canonical table, plus the later copies of repeated events
-    for name, table in [(t.name, t) for t in TABLES] + [("events_duplicates", EVENTS)]:
+    # one raw table per canonical table, plus the later copies of repeated events; a column the
+    # declaration gained since the table was made is added (rows are inserted by name)
+    declared = schema.tables()
+    events = next(t for t in declared if t.is_events)
+    for name, table in [(t.name, t) for t in declared] + [("events_duplicates", events)]:
         cols = ", ".join(f"{_ident(c)} {SQL_TYPE[k]}" for c, k in table.columns.items())
         con.execute(f"create table if not exists raw.{name} ({cols}, {meta})")
+        for column, kind in table.columns.items():
+            con.execute(f"alter table raw.{name} add column if not exists {_ident(column)} "
+                        f"{SQL_TYPE[kind]}")
+    # what each canonical table and column holds travels with it (config/schema.yml)
+    for table in declared:
+        con.execute(f"comment on table raw.{table.name} is {_q(table.description)}")
+        for column, text in [*table.column_descriptions, *META_DESCRIPTIONS.items()]:
+            con.execute(f"comment on column raw.{table.name}.{_ident(column)} is {_q(text)}")
     con.execute("create table if not exists raw.events_latest_files (_source varchar, _file varchar)")
     con.execute("""create view if not exists raw.events_latest_load as
         select * from raw.events where (_source, _file) in (select * from raw.events_latest_files)""")
@@ -1014,7 +982,7 @@ def _load_events(con, table: LandingTable, files: list[_LandedFile]) -> bool:
                     [landed.source.name, landed.rel])
     if replaced:  # a first delivery removed: its next copy becomes the event
         con.execute(f"""
-            insert into raw.events select {cols} from raw.events_duplicates d
+            insert into raw.events by name select {cols} from raw.events_duplicates d
             where not exists (select 1 from raw.events e where e.event_id = d.event_id)
             qualify row_number() over (partition by event_id order by _file, _line) = 1""")
         con.execute("""delete from raw.events_duplicates d where exists (
@@ -1035,8 +1003,9 @@ def _load_events(con, table: LandingTable, files: list[_LandedFile]) -> bool:
                        and event_id not in (select event_id from _known) as _is_first
         from _checked where _reason is null and not _filtered""")
     con.execute("drop table _known")
-    con.execute(f"insert into raw.events select {cols} from _fresh where _is_first")
-    con.execute(f"insert into raw.events_duplicates select {cols} from _fresh where not _is_first")
+    con.execute(f"insert into raw.events by name select {cols} from _fresh where _is_first")
+    con.execute(f"insert into raw.events_duplicates by name select {cols} from _fresh "
+                "where not _is_first")
     con.execute("drop table _fresh")
     # the rows this load added, for the data-quality suite: a daily check costs the new day,
     # while uniqueness against history is this loader's anti-join above
@@ -1055,7 +1024,7 @@ def _load_snapshot(con, table: LandingTable, sources: list[Source]) -> None:
     _quarantine(con)
     con.execute(f"delete from raw.{table.name}")
     con.execute(f"""
-        insert into raw.{table.name}
+        insert into raw.{table.name} by name
         select {cols} from _checked where _reason is null and not _filtered
         qualify _file = max(_file) over (partition by {_ident(table.key)})
         order by _file, _line""")
@@ -1191,6 +1160,7 @@ def load_table(con, landing_dir: Path, table: LandingTable, registry: list[Sourc
     in the warehouse changes then (the caller's transaction is rolled back).
     """
     now = now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    table = schema.table(table.name)  # the current declaration (TTV_SCHEMA)
     _ensure_tables(con)
     sources = [s for s in registry if s.table == table.name]
     files = _survey(con, landing_dir, sources, table)
@@ -1253,4 +1223,4 @@ def load_table(con, landing_dir: Path, table: LandingTable, registry: list[Sourc
 
 def load_landing(con, landing_dir: Path, registry: list[Source]) -> list[LoadResult]:
     """Load every canonical table, accounts first (the others must name a known account)."""
-    return [load_table(con, landing_dir, table, registry) for table in TABLES]
+    return [load_table(con, landing_dir, table, registry) for table in schema.tables()]

@@ -132,6 +132,7 @@ def load_suite(suite_path: Path) -> "gx.ExpectationSuite":
     if not isinstance(items, list) or not items:
         raise ValueError(f"{suite_path}: 'expectations' must be a non-empty list")
     suite_meta = dict(raw.get("meta") or {})
+    items = _declared(items, suite_meta)
     row_key = suite_meta.get("row_key", [])
     if not isinstance(row_key, list) or not all(isinstance(c, str) for c in row_key):
         raise ValueError(f"{suite_path}: meta.row_key must be a list of column names")
@@ -268,6 +269,14 @@ def _raise_if_broken(suite_name, qualified, database, runnable, result, by_id) -
 
 # ---------------------------------------------------------------------------------------------
 # GX plumbing
+
+
+def _declared(items: list, suite_meta: dict) -> list:
+    """A raw table's suite takes its column set and per-column-type expectations from the
+    canonical schema (config/schema.yml, `meta.canonical_table`): lib/schema.py fills them in."""
+    from dagster_project.lib.schema import declared_expectations
+
+    return declared_expectations(items, suite_meta.get("canonical_table"))
 
 
 def _gx():

@@ -10,9 +10,16 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Literal, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
+from pydantic import (BaseModel, ConfigDict, Field, StrictInt, StringConstraints,
+                      ValidationError)
+
+from dagster_project.lib.config_models import friendly_errors
+
+from dagster_project.lib import schema
 
 FORMATS = ("csv", "jsonl", "parquet", "zip")
 # Text encodings a source may declare: UTF-8 (the default), and what spreadsheet programs and
@@ -24,7 +31,6 @@ MAX_LINE_SIZE = 2_097_152
 # Characters a value match ignores besides case: vendors export a dropdown's label ("New
 # Business", "Self-serve") or its internal name ("newbusiness", "self_serve"), HubSpot both.
 LABEL_IGNORED = " \t\r\n_-"
-UNMAPPED = ("quarantine", "keep")
 
 
 def label_key(text: str) -> str:
@@ -70,122 +76,151 @@ class Source:
     where_excludes: bool = False  # `not:` the values leave rows out (a row without the field stays)
 
 
-def _names(value, where: str) -> tuple[str, ...]:
-    if isinstance(value, str) and value:
-        return (value,)
-    if isinstance(value, list) and value and all(isinstance(v, str) and v for v in value):
-        return tuple(value)
-    raise RegistryError(f"{where}: expected a field name or a list of names, got {value!r}")
+# ---- the file's typed model (config/sources.schema.json is generated from it) -------------
+
+Name = Annotated[str, StringConstraints(min_length=1)]
+# a field name, or a list of alternatives (the first present and not empty wins)
+Names = Union[Name, Annotated[list[Name], Field(min_length=1)]]
+
+
+class FieldOptions(BaseModel):
+    """A canonical column's value: `field`, `hash` or `value`, with options."""
+
+    model_config = ConfigDict(extra="forbid")
+    field: Names | None = None
+    hash: Names | None = None
+    value: str | int | float | bool | None = None
+    map: dict[str, str | int | float | bool] | None = None
+    unmapped: Literal["quarantine", "keep"] = "quarantine"
+    first: bool = False
+    epoch: Literal["seconds", "milliseconds"] | None = None
+
+
+class WhereClause(BaseModel):
+    """Keep the rows whose field has one of `values`, or leave out those with one of `not`."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    field: Names
+    values: Annotated[list[str | int | float | bool], Field(min_length=1)] | None = None
+    not_: Annotated[list[str | int | float | bool], Field(min_length=1)] | None = Field(
+        default=None, alias="not")
+
+
+class SourceEntry(BaseModel):
+    """One source: the canonical table it fills, its files and how its fields map."""
+
+    model_config = ConfigDict(extra="forbid")
+    table: str
+    files: Names
+    format: Literal[FORMATS] | None = None  # type: ignore[valid-type]
+    timezone: str = "UTC"
+    encoding: str = "utf-8"
+    max_line_size: StrictInt = MAX_LINE_SIZE
+    where: WhereClause | None = None
+    fields: dict[str, Union[Names, FieldOptions]] | None = None
+
+
+class RegistryFile(BaseModel):
+    """config/sources.yml."""
+
+    model_config = ConfigDict(extra="forbid")
+    sources: Annotated[dict[str, SourceEntry], Field(min_length=1)]
+
+
+def _where(loc: tuple) -> str:
+    """A place in the registry as its messages name it: `source 'x' field arr map`."""
+    if len(loc) < 2 or loc[0] != "sources":
+        return ""
+    rest = [str(p) for p in loc[2:]]
+    if rest[:1] == ["fields"] and len(rest) > 1:
+        rest = [f"field {rest[1]}", *rest[2:]]
+    return " ".join([f"source {loc[1]!r}", *rest])
+
+
+def _names(value) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
 
 
 def _field_spec(value, where: str) -> FieldSpec:
-    if isinstance(value, (str, list)):
-        return FieldSpec(names=_names(value, where))
-    if not isinstance(value, dict):
-        raise RegistryError(f"{where}: expected a field name, a list or a mapping")
-    unknown = set(value) - {"field", "hash", "value", "map", "first", "epoch", "unmapped"}
-    if unknown:
-        raise RegistryError(f"{where}: unknown option(s) {', '.join(sorted(unknown))}")
-    kinds = [k for k in ("field", "hash", "value") if k in value]
+    if not isinstance(value, FieldOptions):  # a name or a list of names
+        return FieldSpec(names=_names(value))
+    given = value.model_fields_set
+    kinds = [k for k in ("field", "hash", "value") if k in given]
     if len(kinds) != 1:
         raise RegistryError(f"{where}: give exactly one of field, hash or value")
-    mapping = value.get("map")
-    if mapping is not None and not isinstance(mapping, dict):
-        raise RegistryError(f"{where}: map must be a mapping of export value to canonical value")
-    unmapped = value.get("unmapped", "quarantine")
-    if unmapped not in UNMAPPED or (unmapped != "quarantine" and mapping is None):
+    if "unmapped" in given and value.unmapped != "quarantine" and value.map is None:
         raise RegistryError(f"{where}: unmapped must be quarantine or keep, with a map")
     keys: dict[str, tuple[str, str]] = {}
-    for key, canonical in (mapping or {}).items():
+    for key, canonical in (value.map or {}).items():
         seen = keys.setdefault(label_key(key), (str(key), str(canonical)))
         if seen[1] != str(canonical):  # matched case- and label-blind: they would collide
             raise RegistryError(f"{where}: map values {seen[0]!r} and {key!r} match the same "
                                 f"exports but map to {seen[1]!r} and {canonical!r}")
-    epoch = value.get("epoch")
-    if epoch not in (None, "seconds", "milliseconds"):
-        raise RegistryError(f"{where}: epoch must be seconds or milliseconds")
     return FieldSpec(
-        names=_names(value["field"], where) if "field" in value else (),
-        hash_of=_names(value["hash"], where) if "hash" in value else (),
-        value=str(value["value"]) if "value" in value else None,
-        mapping={k: v for k, (_, v) in keys.items()} if mapping else None,
-        unmapped=unmapped,
-        first=bool(value.get("first", False)),
-        epoch=epoch,
+        names=_names(value.field) if value.field is not None else (),
+        hash_of=_names(value.hash) if value.hash is not None else (),
+        value=str(value.value) if "value" in given else None,
+        mapping={k: v for k, (_, v) in keys.items()} if value.map else None,
+        unmapped=value.unmapped,
+        first=value.first,
+        epoch=value.epoch,
     )
 
 
 def parse_registry(doc: dict, table_columns: dict[str, tuple[str, ...]]) -> list[Source]:
     """Validate a registry document against the canonical tables (name -> columns)."""
-    entries = (doc or {}).get("sources")
-    if not isinstance(entries, dict) or not entries:
-        raise RegistryError("`sources` must map source names to their declarations")
+    try:
+        registry = RegistryFile.model_validate(doc or {})
+    except ValidationError as exc:
+        raise RegistryError(friendly_errors(exc, _where)) from None
     result = []
-    for name, spec in entries.items():
+    for name, spec in registry.sources.items():
         where = f"source {name!r}"
-        if not isinstance(spec, dict):
-            raise RegistryError(f"{where}: expected a mapping")
-        unknown = set(spec) - {"table", "files", "format", "timezone", "where", "fields",
-                               "encoding", "max_line_size"}
-        if unknown:
-            raise RegistryError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
-        table = spec.get("table")
-        if table not in table_columns:
-            raise RegistryError(f"{where}: table {table!r} is not one of {', '.join(table_columns)}")
-        patterns = _names(spec.get("files"), f"{where} files")
-        fmt = spec.get("format")
-        if fmt is not None and fmt not in FORMATS:
-            raise RegistryError(f"{where}: format must be one of {', '.join(FORMATS)}")
-        tz = spec.get("timezone", "UTC")
+        if spec.table not in table_columns:
+            raise RegistryError(f"{where}: table {spec.table!r} is not one of "
+                                f"{', '.join(table_columns)}")
         try:
-            ZoneInfo(tz)
-        except (ZoneInfoNotFoundError, ValueError, TypeError):
-            raise RegistryError(f"{where}: unknown time zone {tz!r}") from None
-        encoding = str(spec.get("encoding", "utf-8")).lower().replace("_", "-")
+            ZoneInfo(spec.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise RegistryError(f"{where}: unknown time zone {spec.timezone!r}") from None
+        encoding = spec.encoding.lower().replace("_", "-")
         encoding = {"utf8": "utf-8", "latin1": "latin-1", "iso-8859-1": "latin-1",
                     "windows-1252": "cp1252"}.get(encoding, encoding)
         if encoding not in ENCODINGS:
-            raise RegistryError(f"{where}: encoding {spec['encoding']!r} is not one of "
+            raise RegistryError(f"{where}: encoding {spec.encoding!r} is not one of "
                                 f"{', '.join(ENCODINGS)}")
-        max_line = spec.get("max_line_size", MAX_LINE_SIZE)
-        if not isinstance(max_line, int) or isinstance(max_line, bool) or max_line < 1024:
+        if spec.max_line_size < 1024:
             raise RegistryError(f"{where}: max_line_size must be a whole number of bytes >= 1024")
-        declared = spec.get("fields") or {}
-        if not isinstance(declared, dict):
-            raise RegistryError(f"{where}: fields must map canonical columns to export fields")
-        extra = set(declared) - set(table_columns[table])
+        declared = spec.fields or {}
+        columns = table_columns[spec.table]
+        extra = set(declared) - set(columns)
         if extra:
-            raise RegistryError(
-                f"{where}: {', '.join(sorted(extra))} not column(s) of {table} "
-                f"({', '.join(table_columns[table])})"
-            )
+            raise RegistryError(f"{where}: {', '.join(sorted(extra))} not column(s) of "
+                                f"{spec.table} ({', '.join(columns)})")
         fields = {
             column: _field_spec(declared[column], f"{where} field {column}")
             if column in declared else FieldSpec(names=(column,))
-            for column in table_columns[table]
+            for column in columns
         }
         where_field, where_values, excludes = None, (), False
-        if spec.get("where") is not None:
-            clause = spec["where"]
-            if (not isinstance(clause, dict) or set(clause) not in ({"field", "values"},
-                                                                   {"field", "not"})):
+        if spec.where is not None:
+            clause = spec.where
+            if (clause.values is None) == (clause.not_ is None):
                 raise RegistryError(f"{where}: where needs `field` and either `values` (the "
                                     "rows kept) or `not` (the rows left out)")
-            excludes = "not" in clause
-            listed = clause["not" if excludes else "values"]
-            if not isinstance(listed, list) or not listed:
-                raise RegistryError(f"{where}: where's values must be a list")
-            where_field = FieldSpec(names=_names(clause["field"], f"{where} where"))
-            where_values = tuple(dict.fromkeys(label_key(v) for v in listed))
-        result.append(Source(name, table, patterns, fields, fmt, tz, where_field, where_values,
-                             frozenset(declared), encoding, max_line, excludes))
+            excludes = clause.not_ is not None
+            where_field = FieldSpec(names=_names(clause.field))
+            where_values = tuple(dict.fromkeys(
+                label_key(v) for v in (clause.not_ if excludes else clause.values)))
+        result.append(Source(name, spec.table, _names(spec.files), fields, spec.format,
+                             spec.timezone,
+                             where_field, where_values, frozenset(declared), encoding,
+                             spec.max_line_size, excludes))
     return result
 
 
 def load_registry(path: Path) -> list[Source]:
     """Read and validate a registry file; RegistryError names the file and the problem."""
-    from dagster_project.lib.landing import TABLES
-
     try:
         doc = yaml.safe_load(Path(path).read_text())
     except FileNotFoundError:
@@ -193,7 +228,7 @@ def load_registry(path: Path) -> list[Source]:
     except yaml.YAMLError as exc:
         raise RegistryError(f"{path}: not valid YAML: {exc}") from None
     try:
-        return parse_registry(doc, {t.name: tuple(t.columns) for t in TABLES})
+        return parse_registry(doc, schema.table_columns())
     except RegistryError as exc:
         raise RegistryError(f"{path}: {exc}") from None
 

@@ -2,10 +2,6 @@
 {#- When each account first reached each milestone of the catalogue, as of the run's date: one
     row per account and reached milestone. The rules come from config/ttv.yml (no SQL per
     milestone): contract, crm_field, first_event / all_events, active_days. -#}
-{%- set onboarding_fields = [
-    'kickoff_at', 'access_provisioned_at', 'configuration_completed_at', 'data_migrated_at',
-    'training_completed_at', 'first_production_use_at', 'value_confirmed_at', 'full_value_at',
-] -%}
 
 with milestones as (
     select * from {{ ref('stg_config__milestones') }}
@@ -20,8 +16,8 @@ contracts as (
     where signed_at <= {{ as_of() }}
 ),
 
-onboardings as (
-    select * from {{ ref('stg_crm__onboardings') }}
+onboarding_milestones as (
+    select * from {{ ref('stg_crm__onboarding_milestones') }}
 ),
 
 -- per account, event name and day (incremental): its first event on or before as-of
@@ -41,24 +37,15 @@ contract_milestones as (
     group by contracts.account_id, milestones.milestone
 ),
 
-crm_field_values as (
-    {%- for field in onboarding_fields %}
-    select account_id, '{{ field }}' as crm_field, {{ field }} as reached_at from onboardings
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
-),
-
 crm_field_milestones as (
     select
-        crm_field_values.account_id,
+        onboarding_milestones.account_id,
         milestones.milestone,
-        crm_field_values.reached_at
-    from crm_field_values
+        onboarding_milestones.reached_at
+    from onboarding_milestones
     inner join milestones
-        on milestones.rule = 'crm_field' and crm_field_values.crm_field = milestones.crm_field
-    where crm_field_values.reached_at <= {{ as_of() }}
+        on milestones.rule = 'crm_field' and onboarding_milestones.crm_field = milestones.crm_field
+    where onboarding_milestones.reached_at <= {{ as_of() }}
 ),
 
 event_firsts as (

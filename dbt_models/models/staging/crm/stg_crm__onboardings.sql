@@ -1,3 +1,5 @@
+{#- The onboarding attributes, one row per account; its milestone dates are
+    stg_crm__onboarding_milestones (a long table, one row per account and date column). -#}
 with source as (
     select * from {{ source('crm', 'onboarding') }}
 ),
@@ -9,15 +11,7 @@ final as (
         configuration_approach,
         touch_model,
         onboarding_variant,
-        integrations,
-        kickoff_at,
-        access_provisioned_at,
-        configuration_completed_at,
-        data_migrated_at,
-        training_completed_at,
-        first_production_use_at,
-        value_confirmed_at,
-        full_value_at
+        integrations
     from source
 )
 

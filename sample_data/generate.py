@@ -31,8 +31,8 @@ generated in chunks of accounts as numpy arrays, staged in a temporary DuckDB da
 month by month with DuckDB (csv, jsonl, jsonl.gz) and pyarrow (parquet), so tens of millions of
 events need no Python object per event.
 
-    python -m dagster_project.lib.sample_data --out data/landing
-    python -m dagster_project.lib.sample_data --out /tmp/big --accounts 20000 \
+    python -m sample_data.generate --out data/landing
+    python -m sample_data.generate --out /tmp/big --accounts 20000 \
         --events-per-account 250
 """
 
@@ -51,6 +51,9 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from dagster_project.lib.schema import table_columns
+from dagster_project.lib.sql import literal
 
 DAY = 86400.0
 WINDOW_DAYS = 540  # accounts start over the 18 months before end_date
@@ -95,6 +98,7 @@ AWKWARD_NAMES = ('Smith, Jones & Partners', 'The "Blue Door" Company', 'Zürich 
                  'São Paulo Têxtil Ltda', "O'Brien & Daughters, Inc", 'Café Noir; Paris')
 
 # Journey-map steps, days between consecutive milestones (low, mode, high) at segment factor 1.
+# ONBOARDING_FIELDS[i] is the onboarding column (config/schema.yml) of journey step i.
 ONBOARDING_FIELDS = ("kickoff_at", "access_provisioned_at", "configuration_completed_at",
                      "data_migrated_at", "training_completed_at", "first_production_use_at",
                      "value_confirmed_at")
@@ -125,15 +129,6 @@ BAD_TIMESTAMPS = ("not-a-time", "2024-13-45T00:00:00Z", "2025-02-30T09:15:00Z")
 CRM_TZ_SHARE = (0.72, 0.18, 0.04, 0.04, 0.02)
 FORMATS = ("csv", "jsonl", "jsonl.gz", "parquet")  # by (year * 12 + month - 1) % 4
 
-ACCOUNT_COLUMNS = ("account_id", "account_name", "segment", "industry", "plan_tier",
-                   "sales_channel", "csm_owner", "region", "created_at", "churned_at",
-                   "churn_reason")
-CONTRACT_COLUMNS = ("contract_id", "account_id", "contract_type", "signed_at", "start_date",
-                    "end_date", "arr")
-ONBOARDING_COLUMNS = ("account_id",) + ONBOARDING_FIELDS + (
-    "full_value_at", "pre_onboarding", "configuration_approach", "touch_model",
-    "onboarding_variant", "integrations")
-EVENT_COLUMNS = ("event_id", "account_id", "user_id", "event_name", "occurred_at", "properties")
 
 EPOCH = datetime(1970, 1, 1)
 ID_MULTIPLIER = np.uint64(0x5DEECE66D)  # odd: a bijection of the 48-bit id space
@@ -399,12 +394,18 @@ def _contracts_and_churn(a: dict, end_ts: float) -> tuple[list[tuple], np.ndarra
     return contracts, churn
 
 
-def _write_csv(path: Path, header, rows) -> None:
+def _write_csv(path: Path, table: str, rows: list[dict]) -> None:
+    """One CRM export with the canonical table's columns (config/schema.yml) in their order; a
+    column the generator does not simulate (one added to the declaration) is left empty."""
+    header = table_columns()[table]
+    unknown = {c for row in rows[:1] for c in row} - set(header)
+    if unknown:
+        raise ValueError(f"{table}: {', '.join(sorted(unknown))} not in config/schema.yml")
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(header)
-        w.writerows(rows)
+        w.writerows([row.get(c, "") for c in header] for row in rows)
 
 
 def _account_names(rng: np.random.Generator, n: int) -> list[str]:
@@ -442,14 +443,16 @@ def _write_crm(rng: np.random.Generator, a: dict, contracts: list[tuple], churn:
                       else "no_value_realized" if not a["value_true"][i] < churn[i]
                       else "no_value_realized" if slow and a["churn_reason"][i] % 2 == 0
                       else CHURN_REASONS[1 + a["churn_reason"][i] % (len(CHURN_REASONS) - 1)])
-        accounts.append((
-            ids[i], names[i], SEGMENTS[a["seg"][i]], INDUSTRIES[a["industry"][i]],
-            PLAN_TIERS[a["plan"][i]], CHANNELS[a["channel"][i]],
-            "" if csm_blank[i] else CSMS[a["csm"][i]], REGIONS[a["region"][i]],
-            _fmt_ts(a["created"][i], no_date_only[i, 0]),
-            _fmt_ts(churn[i] if churned[i] else np.inf, no_date_only[i, 1]), reason,
+        accounts.append(dict(
+            account_id=ids[i], account_name=names[i], segment=SEGMENTS[a["seg"][i]],
+            industry=INDUSTRIES[a["industry"][i]], plan_tier=PLAN_TIERS[a["plan"][i]],
+            sales_channel=CHANNELS[a["channel"][i]],
+            csm_owner="" if csm_blank[i] else CSMS[a["csm"][i]], region=REGIONS[a["region"][i]],
+            created_at=_fmt_ts(a["created"][i], no_date_only[i, 0]),
+            churned_at=_fmt_ts(churn[i] if churned[i] else np.inf, no_date_only[i, 1]),
+            churn_reason=reason,
         ))
-    _write_csv(out_dir / "crm" / "accounts.csv", ACCOUNT_COLUMNS, accounts)
+    _write_csv(out_dir / "crm" / "accounts.csv", "accounts", accounts)
 
     # Contracts: chronological per account, ids in that order. One unparseable signed_at.
     contracts = sorted(contracts, key=lambda c: (c[0], c[2]))
@@ -468,9 +471,11 @@ def _write_crm(rng: np.random.Generator, a: dict, contracts: list[tuple], churn:
         signed_text = _fmt_ts(signed, contract_style[k])
         if k == bad_contract:  # entered in a European day-first format: not ISO-8601
             signed_text = _day(signed).strftime("%d/%m/%Y")
-        contract_rows.append((f"ct_{k + 1:06d}", ids[i], kind, signed_text, start_d.isoformat(),
-                              end_d.isoformat(), f"{arr:.2f}"))
-    _write_csv(out_dir / "crm" / "contracts.csv", CONTRACT_COLUMNS, contract_rows)
+        contract_rows.append(dict(
+            contract_id=f"ct_{k + 1:06d}", account_id=ids[i], contract_type=kind,
+            signed_at=signed_text, start_date=start_d.isoformat(), end_date=end_d.isoformat(),
+            arr=f"{arr:.2f}"))
+    _write_csv(out_dir / "crm" / "contracts.csv", "contracts", contract_rows)
 
     # Onboarding: a CRM field is filled once the milestone happened (before end_date, churn and
     # any stall). PLG accounts have no CSM-run onboarding; a few with a CSM confirm value.
@@ -494,16 +499,17 @@ def _write_crm(rng: np.random.Generator, a: dict, contracts: list[tuple], churn:
     onboarding = []
     for i in range(n):
         ints = ";".join(INTEGRATIONS[j] for j in a["integration_order"][i, :a["n_integrations"][i]])
-        onboarding.append(
-            (ids[i],)
-            + tuple(_fmt_ts(shown[i, j], style[i, 2 + j]) for j in range(7))
-            + (_fmt_ts(full[i], style[i, 9]),
-               "true" if a["pre"][i] else "false",
-               "custom" if a["custom"][i] else "template",
-               "low" if a["low_touch"][i] else "high",
-               ("", "A", "B")[a["variant"][i]], ints)
-        )
-    _write_csv(out_dir / "crm" / "onboarding.csv", ONBOARDING_COLUMNS, onboarding)
+        onboarding.append(dict(
+            account_id=ids[i],
+            **{field: _fmt_ts(shown[i, j], style[i, 2 + j])
+               for j, field in enumerate(ONBOARDING_FIELDS)},
+            full_value_at=_fmt_ts(full[i], style[i, 9]),
+            pre_onboarding="true" if a["pre"][i] else "false",
+            configuration_approach="custom" if a["custom"][i] else "template",
+            touch_model="low" if a["low_touch"][i] else "high",
+            onboarding_variant=("", "A", "B")[a["variant"][i]], integrations=ints,
+        ))
+    _write_csv(out_dir / "crm" / "onboarding.csv", "onboarding", onboarding)
     return {"accounts": n, "contracts": len(contract_rows), "onboarding": n,
             "churned_accounts": int(churned.sum()),
             "bad_contract_signed_at": int(bad_contract >= 0),
@@ -650,7 +656,7 @@ STAGE_SQL = """create table ev (seq bigint, eid bigint, acc integer, usr integer
 
 
 def _sql_list(values) -> str:
-    return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
+    return "[" + ", ".join(literal(v) for v in values) + "]"
 
 
 def _event_select(width: int, json_properties: bool, month: int) -> str:
@@ -704,7 +710,7 @@ def _write_events(con, events_dir: Path, width: int, formats: tuple[str, ...] = 
         options = {"csv": "format csv, header true", "jsonl": "format json",
                    "jsonl.gz": "format json, compression gzip"}[fmt]
         query = _event_select(width, fmt != "csv", int(month))
-        con.execute(f"copy ({query}) to '{str(path).replace(chr(39), chr(39) * 2)}' ({options})")
+        con.execute(f"copy ({query}) to {literal(path)} ({options})")
     return {"event_files": len(months), "event_files_by_format": files}
 
 
@@ -792,7 +798,7 @@ def generate_landing(out_dir: Path, accounts: int = 300, seed: int = 7,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dagster_project.lib.sample_data",
+    parser = argparse.ArgumentParser(prog="python -m sample_data.generate",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("data/landing"))
     parser.add_argument("--accounts", type=int, default=300)
