@@ -13,7 +13,8 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.lib.quality import ERROR, WARN, ExpectationOutcome, SuiteOutcome, quote
+from dagster_project.lib.quality import ERROR, WARN, ExpectationOutcome, SuiteOutcome
+from dagster_project.lib.sql import ident
 
 VOLUME_SUITE, REACHED_SUITE, FRESHNESS_SUITE = "volume", "milestones_reached", "freshness"
 
@@ -24,7 +25,7 @@ def _count(con, schema: str, table: str) -> int | None:
     found = con.execute("select count(*) from duckdb_tables() where schema_name = ? "
                         "and table_name = ?", [schema, table]).fetchone()[0]
     if found:
-        return con.execute(f"select count(*) from {quote(schema)}.{quote(table)}").fetchone()[0]
+        return con.execute(f"select count(*) from {ident(schema)}.{ident(table)}").fetchone()[0]
     if schema == "raw" and con.execute(
             "select count(*) from duckdb_tables() where schema_name = 'raw' "
             "and table_name = 'landed_files'").fetchone()[0]:
@@ -110,7 +111,7 @@ def compare_reached(working: Path, published: Path, schema: str, table: str,
     """Milestones that some account reached in the published warehouse and none reaches now
     (a `milestone` column and a `reached_at` column): a renamed event or CRM field, an export
     that lost a column. Severity error, unless `accepted` names the table (a warning then)."""
-    query = (f"select milestone, count(reached_at) from {quote(schema)}.{quote(table)} "
+    query = (f"select milestone, count(reached_at) from {ident(schema)}.{ident(table)} "
              "group by milestone")
     with duckdb.connect(str(working), read_only=True) as con:
         now = dict(con.execute(query).fetchall())

@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 
 from dagster_project import paths
+from dagster_project.lib.sql import ident, literal
 
 # What analysts get (README, "Publication and checks"): every table of these schemas, plus the
 # per-file load accounting. raw.* stays in the working file: it is the incremental load state,
@@ -83,14 +84,14 @@ def publish(working: Path, published: Path) -> Publication:
 def _copy(working: Path, new: Path) -> dict[str, int]:
     con = duckdb.connect(str(new))
     try:
-        con.execute(f"attach {_literal(str(working))} as work (read_only)")
+        con.execute(f"attach {literal(str(working))} as work (read_only)")
         tables = tables_to_publish(con, "work")
         if not any(schema == "marts" for schema, _ in tables):
             raise LookupError(f"no marts tables in {working}: nothing to publish")
         counts = {}
         for schema, table in tables:
-            name = f"{_ident(schema)}.{_ident(table)}"
-            con.execute(f"create schema if not exists {_ident(schema)}")
+            name = f"{ident(schema)}.{ident(table)}"
+            con.execute(f"create schema if not exists {ident(schema)}")
             # CTAS keeps the column types and, with DuckDB's preserved insertion order, the rows'
             # order: a republished table is the same table.
             con.execute(f"create table {name} as select * from work.{name}")
@@ -113,14 +114,14 @@ def _copy_comments(con: duckdb.DuckDBPyConnection, catalog: str,
         " where database_name = ? and comment is not null", [catalog]
     ).fetchall():
         if (schema, table) in wanted:
-            con.execute(f"comment on table {_ident(schema)}.{_ident(table)} is {_literal(comment)}")
+            con.execute(f"comment on table {ident(schema)}.{ident(table)} is {literal(comment)}")
     for schema, table, column, comment in con.execute(
         "select schema_name, table_name, column_name, comment from duckdb_columns()"
         " where database_name = ? and comment is not null", [catalog]
     ).fetchall():
         if (schema, table) in wanted:
-            con.execute(f"comment on column {_ident(schema)}.{_ident(table)}.{_ident(column)}"
-                        f" is {_literal(comment)}")
+            con.execute(f"comment on column {ident(schema)}.{ident(table)}.{ident(column)}"
+                        f" is {literal(comment)}")
 
 
 @contextmanager
@@ -141,10 +142,3 @@ def _fsync(path: Path) -> None:
     finally:
         os.close(fd)
 
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"

@@ -47,6 +47,8 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from dagster_project.lib.sql import ident
+
 if TYPE_CHECKING:
     import great_expectations as gx
 
@@ -336,7 +338,7 @@ def _run_suite(suite, database: Path, schema: str, table: str, root, handed_out,
     )
     try:
         asset = datasource.add_query_asset(
-            name=table, query=f"select * from {quote(schema)}.{quote(table)}"
+            name=table, query=f"select * from {ident(schema)}.{ident(table)}"
         )
         batch = asset.add_batch_definition_whole_table("whole_table").get_batch()
         result_format: dict[str, Any] = {
@@ -360,11 +362,7 @@ def _row_count(root, schema: str, table: str, database: Path) -> int:
     ).fetchone()[0]
     if not found:
         raise LookupError(f"table {schema}.{table} does not exist in {database}")
-    return root.execute(f"select count(*) from {quote(schema)}.{quote(table)}").fetchone()[0]
-
-
-def quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
+    return root.execute(f"select count(*) from {ident(schema)}.{ident(table)}").fetchone()[0]
 
 
 def _raised(exception_info: Any) -> list[str]:
@@ -427,7 +425,7 @@ def _unexpected_rows_examples(root, kwargs: dict, schema: str, table: str) -> li
     """The first MAX_EXAMPLES rows (in sorted order, so that a re-run shows the same) that an
     UnexpectedRowsExpectation's query returns, as its columns say (one column: its values;
     several: one dict per row). `{batch}` is the table, as GX substitutes it."""
-    query = str(kwargs["unexpected_rows_query"]).format(batch=f"{quote(schema)}.{quote(table)}")
+    query = str(kwargs["unexpected_rows_query"]).format(batch=f"{ident(schema)}.{ident(table)}")
     cursor = root.execute(f"select * from (\n{query}\n) order by all limit {MAX_EXAMPLES}")
     names = [d[0] for d in cursor.description]
     rows = [dict(zip(names, (json_safe(v) for v in row))) for row in cursor.fetchall()]
