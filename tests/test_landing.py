@@ -171,7 +171,8 @@ def test_the_raw_suites_take_their_columns_from_the_schema_declaration(tmp_path,
     onboarding = schema.table("onboarding")
     assert column_set == list(onboarding.columns) and "security_review_at" in column_set
     ranges = [(c.kwargs["column"], str(c.kwargs["min_value"]), str(c.kwargs["max_value"]),
-               c.meta["severity"]) for c in configs if c.type == "expect_column_values_to_be_between"]
-    assert ranges == [(column, "2000-01-01", "2100-01-01", "error")
+               c.to_json_dict()["severity"]) for c in configs
+              if c.type == "expect_column_values_to_be_between"]
+    assert ranges == [(column, "2000-01-01", "2100-01-01", "critical")
                       for column in onboarding.columns_of_type(schema.TIMESTAMP)]
     assert len(ranges) == 9

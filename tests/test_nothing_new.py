@@ -17,14 +17,21 @@ def sha256(path) -> str:
 
 
 @pytest.fixture
-def published(built_small_warehouse, monkeypatch):
-    """The session's published warehouse of the hand-made zone, as `make run` would see it."""
+def published(built_small_warehouse, tmp_path, monkeypatch):
+    """The session's published warehouse of the hand-made zone and the inputs its run recorded,
+    copied (modification time kept) beside a build folder of their own, as `make run` would see
+    them after that run (the session's build folder may be in use by another test worker)."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy2(built_small_warehouse, warehouse)
+    paths.build_dir(warehouse).mkdir()
+    shutil.copy2(paths.build_dir(built_small_warehouse) / fingerprint.RECORD_FILE,
+                 paths.build_dir(warehouse) / fingerprint.RECORD_FILE)
     monkeypatch.setenv("TTV_LANDING_DIR", str(SMALL_LANDING))
-    monkeypatch.setenv("TTV_WAREHOUSE", str(built_small_warehouse))
+    monkeypatch.setenv("TTV_WAREHOUSE", str(warehouse))
     monkeypatch.setenv("TTV_AS_OF", SMALL_AS_OF)
     for name in (*fingerprint.SETTINGS, "TTV_CATALOGUE", "TTV_SOURCES", "TTV_FORCE"):
         monkeypatch.delenv(name, raising=False)
-    return built_small_warehouse
+    return warehouse
 
 
 def test_a_run_with_nothing_new_says_so_and_touches_nothing(published, capsys):
@@ -65,6 +72,6 @@ def test_any_change_of_the_inputs_gives_the_run_its_work_back(published, tmp_pat
         assert fingerprint.unchanged_since(other) is None, what
     # the published file replaced by another one: not the recorded publication any more
     monkeypatch.delenv("TTV_CATALOGUE")
-    other_file = tmp_path / "warehouse.duckdb"
+    other_file = tmp_path / "other.duckdb"
     shutil.copy(published, other_file)
     assert fingerprint.unchanged_since(digest, other_file) is None
