@@ -20,6 +20,15 @@ DBT_PROJECT = DbtProject(project_dir=paths.DBT_PROJECT_DIR, profiles_dir=paths.D
 WATCHED = ("models", "macros", "tests", "dbt_project.yml", "profiles.yml")
 
 
+def ttv_bands() -> list[str]:
+    """The TTV bands in order, fastest first, as dbt_project.yml's `ttv_bands` var declares them
+    (the one declaration: the models band with it, the GX suites and the report read it here)."""
+    import yaml
+
+    project = yaml.safe_load((paths.DBT_PROJECT_DIR / "dbt_project.yml").read_text())
+    return [band["band"] for band in project["vars"]["ttv_bands"]]
+
+
 class ManifestMissing(FileNotFoundError):
     """The dbt manifest has not been prepared."""
 

@@ -274,10 +274,22 @@ def _raise_if_broken(suite_name, qualified, database, runnable, result, by_id) -
 
 
 def _declared(items: list, suite_meta: dict) -> list:
-    """A raw table's suite takes its column set and per-column-type expectations from the
-    canonical schema (config/schema.yml, `meta.canonical_table`): lib/schema.py fills them in."""
+    """What a suite takes from the one declaration of a fact: a raw table's column set and
+    per-column-type expectations from the canonical schema (config/schema.yml,
+    `meta.canonical_table`; lib/schema.py fills them in), and the TTV bands of a value_set that
+    says "$ttv_bands" from dbt_project.yml."""
+    from dagster_project.lib.dbt_manifest import ttv_bands
     from dagster_project.lib.schema import declared_expectations
 
+    # a value_set may say "$ttv_bands": the bands dbt_project.yml declares, in order
+    def bands(value):
+        if isinstance(value, list) and "$ttv_bands" in value:
+            return [v for item in value for v in (ttv_bands() if item == "$ttv_bands" else [item])]
+        return value
+
+    items = [{**item, "kwargs": {k: bands(v) for k, v in item["kwargs"].items()}}
+             if isinstance(item, dict) and isinstance(item.get("kwargs"), dict) else item
+             for item in items]
     return declared_expectations(items, suite_meta.get("canonical_table"))
 
 

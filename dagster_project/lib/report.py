@@ -24,9 +24,12 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.lib import dbt_manifest
+from dagster_project.lib.sql import literal
+
 # Groups this small are marked on the page: a median of 3 accounts is an anecdote.
 SMALL_GROUP = 5
-BANDS = ["<30", "30-60", "60-90", ">90"]
+BANDS = dbt_manifest.ttv_bands()  # dbt_project.yml declares them
 # The default catalogue's segments and group, in the order a reader expects them; others follow.
 PREFERRED_ORDER = ["Enterprise", "Mid-Market", "SMB", "sales_led", "PLG"]
 # The first edition pooled every segment in an `All` row (§4); §4.1 replaced it with groups.
@@ -43,7 +46,8 @@ COMPARED_DIMENSIONS = {
 OPEN_ACCOUNTS_PER_SEGMENT = 60
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#7f7f7f", "#9467bd", "#8c564b", "#e377c2",
            "#17becf", "#bcbd22", "#d62728"]
-BAND_COLORS = {"<30": "#1a9850", "30-60": "#91cf60", "60-90": "#fdae61", ">90": "#d73027"}
+# fastest green to slowest red, one colour per band in BANDS' order
+BAND_COLORS = dict(zip(BANDS, ["#1a9850", "#91cf60", "#fdae61", "#d73027", "#a50026"]))
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True,
                  "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 
@@ -412,7 +416,7 @@ def distribution(ctx: Context) -> Section:
         "select u.unit, a.ttv_band as band, count(*) as n from wh.marts.account_ttv as a "
         "join units as u on a.segment = u.segment where a.ttv_days is not null "
         "and cast(a.value_at as date) >= ? and cast(a.value_at as date) < ? "
-        "and a.ttv_band in ('<30', '30-60', '60-90', '>90') group by all",
+        f"and a.ttv_band in ({', '.join(map(literal, BANDS))}) group by all",
         [ctx.trailing_start, ctx.as_of])
     counts = {(r["unit"], r["band"]): r["n"] for r in found}
     totals = {u: sum(counts.get((u, b), 0) for b in BANDS) for u in ctx.units}

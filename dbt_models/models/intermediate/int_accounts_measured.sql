@@ -137,15 +137,12 @@ final as (
         churned_at,
         -- the reason of a churn not known as of the run's date is not known either; empty is NULL
         case when churned_at is not null then nullif(trim(churn_reason), '') end as churn_reason,
-        -- half-open bands: <30 is [0, 30), ..., >90 is 90 and more (SPEC §4); `data_issue` when
-        -- the value date is not trusted, so the bands always add up to the accounts (SPEC §4.1)
+        -- half-open bands of ttv_days (SPEC §4; var ttv_bands); `data_issue` when the value
+        -- date is not trusted, so the bands always add up to the accounts (SPEC §4.1)
         case
             when value_at is null then 'not_reached'
             when ttv_days is null then 'data_issue'
-            when ttv_days < 30 then '<30'
-            when ttv_days < 60 then '30-60'
-            when ttv_days < 90 then '60-90'
-            else '>90'
+            else {{ ttv_band('ttv_days') }}
         end as ttv_band,
         case
             when value_at is not null then 'achieved'

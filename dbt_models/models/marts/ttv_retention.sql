@@ -92,7 +92,4 @@ final as (
 select * from final
 order by
     segment,
-    case ttv_band
-        when '<30' then 1 when '30-60' then 2 when '60-90' then 3 when '>90' then 4
-        when 'not_reached' then 5 else 6
-    end
+    {{ ttv_band_order('ttv_band') }}
