@@ -45,6 +45,15 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq \
 		&& DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
+## lint: Python by ruff (pyproject.toml: checks, then the formatter's layout) and the dbt models'
+## SQL by sqlfluff (.sqlfluff: dbt templater, DuckDB dialect; dbt compiles against an in-memory
+## database, so no warehouse is needed)
+.PHONY: lint
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	TTV_WORKING_WAREHOUSE=:memory: $(VENV)/bin/sqlfluff lint dbt_models/models dbt_models/tests
+
 ## test: unit, dbt and end-to-end tests on small hand-made data, the report in headless Chromium;
 ## two pytest-xdist workers (a run of the job is mostly one Python process at a time: Dagster,
 ## then dbt, then GX); the tests sharing a module's built warehouse on one worker (--dist

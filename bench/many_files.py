@@ -59,8 +59,9 @@ def events(accounts: int, count: int) -> list[tuple]:
     for n in range(count):
         at = START + dt.timedelta(seconds=rng.randrange(0, 265 * 86400))
         account = f"acc_{rng.randrange(accounts):04d}"
-        out.append((f"ev-{n:08d}", account, f"{account}-u{rng.randrange(5)}",
-                    rng.choice(NAMES), at))
+        out.append(
+            (f"ev-{n:08d}", account, f"{account}-u{rng.randrange(5)}", rng.choice(NAMES), at)
+        )
     return sorted(out, key=lambda e: (e[4], e[0]))
 
 
@@ -74,23 +75,42 @@ def file_counts(files: int) -> dict[str, int]:
 
 def split(rows: list, parts: int) -> list[list]:
     size = -(-len(rows) // parts)
-    return [rows[i * size:(i + 1) * size] for i in range(parts)]
+    return [rows[i * size : (i + 1) * size] for i in range(parts)]
 
 
 def posthog_line(e: tuple) -> str:
-    return json.dumps({"uuid": e[0], "event": e[3], "distinct_id": e[2],
-                       "timestamp": e[4].strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-                       "properties": {"$groups": {"company": e[1]}, "$lib": "web"}}) + "\n"
+    return (
+        json.dumps(
+            {
+                "uuid": e[0],
+                "event": e[3],
+                "distinct_id": e[2],
+                "timestamp": e[4].strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                "properties": {"$groups": {"company": e[1]}, "$lib": "web"},
+            }
+        )
+        + "\n"
+    )
 
 
 def amplitude_line(e: tuple) -> str:
-    return json.dumps({"uuid": e[0], "event_type": e[3], "user_id": e[2],
-                       "groups": {"company": [e[1]]}, "event_properties": {},
-                       "event_time": e[4].strftime("%Y-%m-%d %H:%M:%S.%f")}) + "\n"
+    return (
+        json.dumps(
+            {
+                "uuid": e[0],
+                "event_type": e[3],
+                "user_id": e[2],
+                "groups": {"company": [e[1]]},
+                "event_properties": {},
+                "event_time": e[4].strftime("%Y-%m-%d %H:%M:%S.%f"),
+            }
+        )
+        + "\n"
+    )
 
 
 def csv_line(e: tuple) -> str:
-    return f"{e[0]},{e[1]},{e[2]},{e[3]},{e[4]:%Y-%m-%dT%H:%M:%S.%fZ},\"{{\"\"$lib\"\": \"\"web\"\"}}\"\n"
+    return f'{e[0]},{e[1]},{e[2]},{e[3]},{e[4]:%Y-%m-%dT%H:%M:%S.%fZ},"{{""$lib"": ""web""}}"\n'
 
 
 def gz(text: str) -> bytes:
@@ -105,16 +125,34 @@ def write(path: Path, data: bytes | str) -> None:
 def write_parquet(path: Path, rows: list[tuple]) -> None:
     """PostHog's Parquet batch export: properties as a JSON string."""
     staged = path.with_suffix(".jsonl")
-    write(staged, "".join(json.dumps({
-        "uuid": e[0], "event": e[3], "distinct_id": e[2],
-        "timestamp": e[4].strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        "properties": json.dumps({"$groups": {"company": e[1]}, "$lib": "web"})}) + "\n"
-        for e in rows))
-    columns = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in
-                              ("uuid", "event", "distinct_id", "timestamp", "properties")) + "}"
+    write(
+        staged,
+        "".join(
+            json.dumps(
+                {
+                    "uuid": e[0],
+                    "event": e[3],
+                    "distinct_id": e[2],
+                    "timestamp": e[4].strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                    "properties": json.dumps({"$groups": {"company": e[1]}, "$lib": "web"}),
+                }
+            )
+            + "\n"
+            for e in rows
+        ),
+    )
+    columns = (
+        "{"
+        + ", ".join(
+            f"'{c}': 'VARCHAR'" for c in ("uuid", "event", "distinct_id", "timestamp", "properties")
+        )
+        + "}"
+    )
     with duckdb.connect() as con:
-        con.execute(f"copy (select * from read_json('{staged}', columns = {columns})) "
-                    f"to '{path}' (format parquet)")
+        con.execute(
+            f"copy (select * from read_json('{staged}', columns = {columns})) "
+            f"to '{path}' (format parquet)"
+        )
     staged.unlink()
 
 
@@ -122,30 +160,55 @@ def write_landing(root: Path, accounts: int, rows: list[tuple], files: int | Non
     """The landing zone: many small files, or (files None) 3 large ones. Returns the number of
     files the loader scans (a zip's members each count)."""
     header = schema.table_columns()["accounts"]  # the canonical columns (config/schema.yml)
-    write(root / "crm/accounts.csv", ",".join(header) + "\n" + "".join(
-        ",".join({"account_id": f"acc_{a:04d}", "account_name": f"Account {a}", "segment": "SMB",
-                  "industry": "x", "plan_tier": "team", "sales_channel": "direct",
-                  "csm_owner": "ann", "region": "EU", "created_at": "2025-12-01"}.get(c, "")
-                 for c in header) + "\n"
-        for a in range(accounts)))
+    write(
+        root / "crm/accounts.csv",
+        ",".join(header)
+        + "\n"
+        + "".join(
+            ",".join(
+                {
+                    "account_id": f"acc_{a:04d}",
+                    "account_name": f"Account {a}",
+                    "segment": "SMB",
+                    "industry": "x",
+                    "plan_tier": "team",
+                    "sales_channel": "direct",
+                    "csm_owner": "ann",
+                    "region": "EU",
+                    "created_at": "2025-12-01",
+                }.get(c, "")
+                for c in header
+            )
+            + "\n"
+            for a in range(accounts)
+        ),
+    )
     counts = file_counts(files or sum(PARTS.values()))
     # each event goes to one part, the same in both layouts
     part_of = list(PARTS)
     parts = {p: [e for n, e in enumerate(rows) if part_of[n % len(part_of)] == p] for p in PARTS}
     if files is None:
         write(root / "product/events/all.csv", CSV_HEADER + "".join(map(csv_line, parts["csv"])))
-        write(root / "posthog/exports/all.jsonl.gz", gz("".join(map(posthog_line, (
-            parts["posthog_json"] + parts["posthog_parquet"])))))
-        write(root / "amplitude/187520/all.json.gz", gz("".join(map(amplitude_line,
-                                                                    parts["amplitude"]))))
+        write(
+            root / "posthog/exports/all.jsonl.gz",
+            gz("".join(map(posthog_line, (parts["posthog_json"] + parts["posthog_parquet"])))),
+        )
+        write(
+            root / "amplitude/187520/all.json.gz",
+            gz("".join(map(amplitude_line, parts["amplitude"]))),
+        )
         return 3
     for number, chunk in enumerate(split(parts["posthog_json"], counts["posthog_json"])):
         day = chunk[0][4] if chunk else START
-        write(root / f"posthog/exports/{day:%Y/%m/%d}/{day:%Y-%m-%d}T00-{number:04d}.jsonl.gz",
-              gz("".join(map(posthog_line, chunk))))
+        write(
+            root / f"posthog/exports/{day:%Y/%m/%d}/{day:%Y-%m-%d}T00-{number:04d}.jsonl.gz",
+            gz("".join(map(posthog_line, chunk))),
+        )
     for number, chunk in enumerate(split(parts["csv"], counts["csv"])):
-        write(root / f"product/events/daily/{number:04d}.csv",
-              CSV_HEADER + "".join(map(csv_line, chunk)))
+        write(
+            root / f"product/events/daily/{number:04d}.csv",
+            CSV_HEADER + "".join(map(csv_line, chunk)),
+        )
     for number, chunk in enumerate(split(parts["posthog_parquet"], counts["posthog_parquet"])):
         path = root / f"posthog/parquet/{number:04d}/export.parquet"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -157,14 +220,18 @@ def write_landing(root: Path, accounts: int, rows: list[tuple], files: int | Non
             continue
         with zipfile.ZipFile(root / f"amplitude/export_{number:02d}.zip", "w") as archive:
             for hour, chunk in enumerate(hours):
-                archive.writestr(f"187520/187520_2026-01-{number + 1:02d}_{hour}#0.json.gz",
-                                 gz("".join(map(amplitude_line, chunk))))
+                archive.writestr(
+                    f"187520/187520_2026-01-{number + 1:02d}_{hour}#0.json.gz",
+                    gz("".join(map(amplitude_line, chunk))),
+                )
     return sum(counts.values())
 
 
 def load(landing_dir: Path, warehouse: Path, registry) -> tuple[float, str]:
     """Seconds of one load, and a digest of the events loaded (to compare the layouts)."""
-    with duckdb.connect(str(warehouse), config={"memory_limit": paths.duckdb_memory_limit()}) as con:
+    with duckdb.connect(
+        str(warehouse), config={"memory_limit": paths.duckdb_memory_limit()}
+    ) as con:
         started = time.perf_counter()
         landing.load_landing(con, landing_dir, registry)
         seconds = time.perf_counter() - started
@@ -174,8 +241,16 @@ def load(landing_dir: Path, warehouse: Path, registry) -> tuple[float, str]:
     return seconds, digest
 
 
-def measure(work: Path, name: str, accounts: int, rows: list[tuple], files: int | None,
-            registry, repeat: int, one_by_one: bool = False) -> dict:
+def measure(
+    work: Path,
+    name: str,
+    accounts: int,
+    rows: list[tuple],
+    files: int | None,
+    registry,
+    repeat: int,
+    one_by_one: bool = False,
+) -> dict:
     """The fastest of `repeat` loads into a fresh warehouse (the one least slowed down by other
     jobs on a shared machine), and of the no-change loads after each."""
     root = work / name
@@ -195,8 +270,12 @@ def measure(work: Path, name: str, accounts: int, rows: list[tuple], files: int 
     finally:
         landing._batchable = batchable
     shutil.rmtree(root, ignore_errors=True)
-    return {"files": scanned, "load_s": round(full, 2), "nochange_s": round(again, 2),
-            "digest": digest}
+    return {
+        "files": scanned,
+        "load_s": round(full, 2),
+        "nochange_s": round(again, 2),
+        "digest": digest,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -205,21 +284,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=60_000)
     parser.add_argument("--files", type=int, default=sum(PARTS.values()))
     parser.add_argument("--out", type=Path, default=PROJECT_DIR / "bench" / "results.json")
-    parser.add_argument("--repeat", type=int, default=2,
-                        help="loads per layout; the fastest counts (default 2)")
-    parser.add_argument("--no-one-by-one", dest="one_by_one", action="store_false",
-                        help="skip loading the many files one by one (the slowest part)")
+    parser.add_argument(
+        "--repeat", type=int, default=2, help="loads per layout; the fastest counts (default 2)"
+    )
+    parser.add_argument(
+        "--no-one-by-one",
+        dest="one_by_one",
+        action="store_false",
+        help="skip loading the many files one by one (the slowest part)",
+    )
     args = parser.parse_args(argv)
     registry = sources.load_registry(paths.SOURCES_FILE)
     rows = events(args.accounts, args.events)
     work = Path(tempfile.mkdtemp(prefix="ttv_many_files_"))
     try:
-        runs = {"many": measure(work, "many", args.accounts, rows, args.files, registry,
-                                args.repeat),
-                "few": measure(work, "few", args.accounts, rows, None, registry, args.repeat)}
+        runs = {
+            "many": measure(work, "many", args.accounts, rows, args.files, registry, args.repeat),
+            "few": measure(work, "few", args.accounts, rows, None, registry, args.repeat),
+        }
         if args.one_by_one:  # slow, and only the before: once
-            runs["one_by_one"] = measure(work, "one_by_one", args.accounts, rows, args.files,
-                                         registry, 1, one_by_one=True)
+            runs["one_by_one"] = measure(
+                work, "one_by_one", args.accounts, rows, args.files, registry, 1, one_by_one=True
+            )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     digests = {run["digest"] for run in runs.values()}
@@ -227,24 +313,42 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"the layouts loaded different events: {digests}")
     few = runs["few"]["load_s"]
     result = {
-        "accounts": args.accounts, "events": args.events, "repeat": args.repeat,
-        **{f"{name}_{key}": run[key] for name, run in runs.items()
-           for key in ("files", "load_s", "nochange_s")},
+        "accounts": args.accounts,
+        "events": args.events,
+        "repeat": args.repeat,
+        **{
+            f"{name}_{key}": run[key]
+            for name, run in runs.items()
+            for key in ("files", "load_s", "nochange_s")
+        },
         "many_over_few": round(runs["many"]["load_s"] / few, 2) if few else None,
-        "date": dt.date.today().isoformat(), "cpus": os.cpu_count(),
+        "date": dt.date.today().isoformat(),
+        "cpus": os.cpu_count(),
     }
     if "one_by_one" in runs and few:
         result["one_by_one_over_few"] = round(runs["one_by_one"]["load_s"] / few, 2)
-    print(f"{args.events:,} events, {args.accounts} accounts, loader only "
-          f"(landing.load_landing); {digests.pop()}")
+    print(
+        f"{args.events:,} events, {args.accounts} accounts, loader only "
+        f"(landing.load_landing); {digests.pop()}"
+    )
     print(f"{'layout':<26} {'files':>6} {'load s':>8} {'no-change s':>12}")
-    labels = {"many": "many small, one pass", "few": "3 large",
-              "one_by_one": "many small, one by one"}
+    labels = {
+        "many": "many small, one pass",
+        "few": "3 large",
+        "one_by_one": "many small, one by one",
+    }
     for name, run in runs.items():
-        print(f"{labels[name]:<26} {run['files']:>6} {run['load_s']:>8.2f} {run['nochange_s']:>12.2f}")
-    print(f"many / few: {result['many_over_few']}x"
-          + (f" (one by one: {result['one_by_one_over_few']}x)" if "one_by_one_over_few" in result
-             else ""))
+        print(
+            f"{labels[name]:<26} {run['files']:>6} {run['load_s']:>8.2f} {run['nochange_s']:>12.2f}"
+        )
+    print(
+        f"many / few: {result['many_over_few']}x"
+        + (
+            f" (one by one: {result['one_by_one_over_few']}x)"
+            if "one_by_one_over_few" in result
+            else ""
+        )
+    )
     recorded = json.loads(args.out.read_text()) if args.out.exists() else {}
     recorded["many_files"] = result
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -40,15 +40,29 @@ def build(workdir: Path, accounts: int, events_per_account: int) -> Path:
         return warehouse
     landing = workdir / "landing"
     began = time.perf_counter()
-    generate_landing(landing, accounts=accounts, end_date=END_DATE,
-                     events_per_account=events_per_account, formats=("parquet",))
+    generate_landing(
+        landing,
+        accounts=accounts,
+        end_date=END_DATE,
+        events_per_account=events_per_account,
+        formats=("parquet",),
+    )
     print(f"generated {accounts} accounts in {time.perf_counter() - began:.0f} s", flush=True)
-    env = {**os.environ, "TTV_LANDING_DIR": str(landing), "TTV_WAREHOUSE": str(warehouse),
-           "TTV_AS_OF": END_DATE.isoformat()}
+    env = {
+        **os.environ,
+        "TTV_LANDING_DIR": str(landing),
+        "TTV_WAREHOUSE": str(warehouse),
+        "TTV_AS_OF": END_DATE.isoformat(),
+    }
     env.pop("DAGSTER_HOME", None)
     began = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "dagster_project.run"], cwd=PROJECT_DIR, env=env,
-                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "dagster_project.run"],
+        cwd=PROJECT_DIR,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     print(f"built {warehouse} in {time.perf_counter() - began:.0f} s", flush=True)
     return warehouse
 
@@ -56,8 +70,12 @@ def build(workdir: Path, accounts: int, events_per_account: int) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--accounts", type=int, default=20_000)
-    parser.add_argument("--events-per-account", type=int, default=20,
-                        help="the report reads the marts only; events just make them real")
+    parser.add_argument(
+        "--events-per-account",
+        type=int,
+        default=20,
+        help="the report reads the marts only; events just make them real",
+    )
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=PROJECT_DIR / "bench" / "report_results.json")
@@ -68,15 +86,29 @@ def main(argv: list[str] | None = None) -> int:
     out = workdir / "bench.report.html"
     seconds = []
     for _ in range(args.repeat):
-        done = subprocess.run([sys.executable, "-c", TIMED, str(warehouse), str(out)],
-                              cwd=PROJECT_DIR, check=True, capture_output=True, text=True)
+        done = subprocess.run(
+            [sys.executable, "-c", TIMED, str(warehouse), str(out)],
+            cwd=PROJECT_DIR,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         took, size, sections = done.stdout.split()
         seconds.append(round(float(took), 2))
-        print(f"report of {args.accounts} accounts: {took[:5]} s, {int(size) / 1e6:.1f} MB, "
-              f"{sections} sections", flush=True)
-    result = {"accounts": args.accounts, "seconds": seconds, "max_seconds": max(seconds),
-              "size_bytes": int(size), "cpus": os.cpu_count(), "python": platform.python_version(),
-              "date": dt.date.today().isoformat()}
+        print(
+            f"report of {args.accounts} accounts: {took[:5]} s, {int(size) / 1e6:.1f} MB, "
+            f"{sections} sections",
+            flush=True,
+        )
+    result = {
+        "accounts": args.accounts,
+        "seconds": seconds,
+        "max_seconds": max(seconds),
+        "size_bytes": int(size),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "date": dt.date.today().isoformat(),
+    }
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result))
     return 0

@@ -89,19 +89,26 @@ def measure_limit(landing: Path, memory_limit: str) -> float:
 def run_job(landing: Path, warehouse: Path) -> dict:
     """The daily job in a child process: wall seconds, peak RSS of it and its children (dbt),
     and seconds per stage from the `timing` lines `dagster_project.run` prints."""
-    env = {**os.environ, "TTV_LANDING_DIR": str(landing), "TTV_WAREHOUSE": str(warehouse),
-           "TTV_AS_OF": END_DATE.isoformat()}
+    env = {
+        **os.environ,
+        "TTV_LANDING_DIR": str(landing),
+        "TTV_WAREHOUSE": str(warehouse),
+        "TTV_AS_OF": END_DATE.isoformat(),
+    }
     env.pop("DAGSTER_HOME", None)
     # a wrapper process, so RUSAGE_CHILDREN holds this run alone
-    wrapper = ("import resource, subprocess, sys; "
-               "r = subprocess.run([sys.executable, '-m', 'dagster_project.run'], "
-               "capture_output=True, text=True); "
-               "sys.stdout.write(r.stdout); sys.stderr.write(r.stderr); "
-               "print('peak_rss_kb', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); "
-               "sys.exit(r.returncode)")
+    wrapper = (
+        "import resource, subprocess, sys; "
+        "r = subprocess.run([sys.executable, '-m', 'dagster_project.run'], "
+        "capture_output=True, text=True); "
+        "sys.stdout.write(r.stdout); sys.stderr.write(r.stderr); "
+        "print('peak_rss_kb', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); "
+        "sys.exit(r.returncode)"
+    )
     began = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", wrapper], cwd=PROJECT_DIR, env=env,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", wrapper], cwd=PROJECT_DIR, env=env, capture_output=True, text=True
+    )
     seconds = time.perf_counter() - began
     if done.returncode != 0:
         raise SystemExit(f"the daily job failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}")
@@ -123,7 +130,7 @@ def add_one_day(landing: Path) -> int:
             select 'day-' || event_id as event_id, account_id, user_id, event_name,
                    strftime(try_cast(occurred_at as timestamptz) + interval 1 day,
                             '%Y-%m-%dT%H:%M:%SZ') as occurred_at, properties
-            from read_parquet({_quoted_list(sorted(events.glob('*.parquet')))}, union_by_name = true)
+            from read_parquet({_quoted_list(sorted(events.glob("*.parquet")))}, union_by_name = true)
             where try_cast(occurred_at as timestamptz) >= timestamptz '{last_day} 00:00:00+00'
         """
         # the newest month may be a CSV file: take the last day from whichever format has it
@@ -144,9 +151,13 @@ def bench_size(workdir: Path, accounts: int, events: int, memory_limit: str) -> 
         shutil.rmtree(workdir)
     landing = workdir / "landing"
     began = time.perf_counter()
-    counts = generate_landing(landing, accounts=accounts, end_date=END_DATE,
-                              events_per_account=max(1, events // accounts),
-                              formats=("parquet", "csv"))
+    counts = generate_landing(
+        landing,
+        accounts=accounts,
+        end_date=END_DATE,
+        events_per_account=max(1, events // accounts),
+        formats=("parquet", "csv"),
+    )
     generate_s = time.perf_counter() - began
     limit_s = measure_limit(landing, memory_limit)
     warehouse = workdir / "warehouse.duckdb"
@@ -155,9 +166,13 @@ def bench_size(workdir: Path, accounts: int, events: int, memory_limit: str) -> 
     daily = run_job(landing, warehouse)
     nochange = run_job(landing, warehouse)
     return {
-        "events": counts["events"], "accounts": accounts, "day_events": day_events,
-        "generate_s": round(generate_s, 2), "limit_s": round(limit_s, 2),
-        "full_s": round(full["seconds"], 2), "daily_s": round(daily["seconds"], 2),
+        "events": counts["events"],
+        "accounts": accounts,
+        "day_events": day_events,
+        "generate_s": round(generate_s, 2),
+        "limit_s": round(limit_s, 2),
+        "full_s": round(full["seconds"], 2),
+        "daily_s": round(daily["seconds"], 2),
         "nochange_s": round(nochange["seconds"], 2),
         "peak_rss_mb": round(max(r["peak_rss_mb"] for r in (full, daily, nochange)), 1),
         "full_stages_s": {k: round(v, 2) for k, v in full["stages"].items()},
@@ -173,8 +188,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--accounts", type=int, default=2000)
     parser.add_argument("--events", type=int, default=5_000_000)
     parser.add_argument("--memory-limit", default=os.environ.get("TTV_DUCKDB_MEMORY_LIMIT", "3GB"))
-    parser.add_argument("--single-size", action="store_true",
-                        help="skip the tenth-size run (no daily_growth); for the smoke test")
+    parser.add_argument(
+        "--single-size",
+        action="store_true",
+        help="skip the tenth-size run (no daily_growth); for the smoke test",
+    )
     parser.add_argument("--out", type=Path, default=PROJECT_DIR / "bench" / "results.json")
     parser.add_argument("--workdir", type=Path, default=PROJECT_DIR / "bench" / "work")
     args = parser.parse_args(argv)
@@ -183,31 +201,64 @@ def main(argv: list[str] | None = None) -> int:
     main_size = bench_size(args.workdir / "main", args.accounts, args.events, args.memory_limit)
     result = dict(main_size)
     if not args.single_size:
-        small = bench_size(args.workdir / "tenth", max(1, args.accounts // 10),
-                           max(1, args.events // 10), args.memory_limit)
+        small = bench_size(
+            args.workdir / "tenth",
+            max(1, args.accounts // 10),
+            max(1, args.events // 10),
+            args.memory_limit,
+        )
         result["tenth_size"] = small
         result["daily_growth"] = round(main_size["daily_s"] / small["daily_s"], 2)
-    result["machine"] = {"cpus": os.cpu_count(), "platform": platform.platform(),
-                         "python": platform.python_version(), "duckdb": duckdb.__version__,
-                         "memory_limit": args.memory_limit,
-                         "date": dt.date.today().isoformat()}
+    result["machine"] = {
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        "memory_limit": args.memory_limit,
+        "date": dt.date.today().isoformat(),
+    }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
 
-    rows = [("size", "events", "limit_s", "full_s", "daily_s", "nochange_s", "peak_rss_mb",
-             "full/limit", "daily/full")]
-    for name, r in [("main", main_size)] + ([("tenth", result["tenth_size"])]
-                                             if "tenth_size" in result else []):
-        rows.append((name, f"{r['events']:,}", r["limit_s"], r["full_s"], r["daily_s"],
-                     r["nochange_s"], r["peak_rss_mb"], r["full_over_limit"], r["daily_over_full"]))
+    rows = [
+        (
+            "size",
+            "events",
+            "limit_s",
+            "full_s",
+            "daily_s",
+            "nochange_s",
+            "peak_rss_mb",
+            "full/limit",
+            "daily/full",
+        )
+    ]
+    for name, r in [("main", main_size)] + (
+        [("tenth", result["tenth_size"])] if "tenth_size" in result else []
+    ):
+        rows.append(
+            (
+                name,
+                f"{r['events']:,}",
+                r["limit_s"],
+                r["full_s"],
+                r["daily_s"],
+                r["nochange_s"],
+                r["peak_rss_mb"],
+                r["full_over_limit"],
+                r["daily_over_full"],
+            )
+        )
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
-        print("  ".join(str(v).rjust(w) for v, w in zip(row, widths)))
+        print("  ".join(str(v).rjust(w) for v, w in zip(row, widths, strict=False)))
     print("full run stages (s):", main_size["full_stages_s"])
     print("daily run stages (s):", main_size["daily_stages_s"])
     if "daily_growth" in result:
-        print(f"daily_growth (daily_s at {main_size['events']:,} / at "
-              f"{result['tenth_size']['events']:,} events): {result['daily_growth']}")
+        print(
+            f"daily_growth (daily_s at {main_size['events']:,} / at "
+            f"{result['tenth_size']['events']:,} events): {result['daily_growth']}"
+        )
     print(f"wrote {args.out}")
     return 0
 

@@ -12,8 +12,7 @@ from dagster_project.defs.schedules.schedules import ttv_daily_job, ttv_daily_sc
 from dagster_project.defs.transform.assets import ttv_dbt_models
 
 defs = dg.Definitions(
-    assets=[ttv_catalogue, *landing_assets, ttv_dbt_models, published_warehouse,
-            ttv_report],
+    assets=[ttv_catalogue, *landing_assets, ttv_dbt_models, published_warehouse, ttv_report],
     asset_checks=[*gx_checks, *audit_checks],
     jobs=[ttv_daily_job],
     schedules=[ttv_daily_schedule],

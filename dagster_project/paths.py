@@ -86,7 +86,7 @@ def as_of_date(value: str | None = None) -> dt.date:
     """
     text = value or os.environ.get("TTV_AS_OF")
     if not text:
-        return dt.datetime.now(dt.timezone.utc).date()
+        return dt.datetime.now(dt.UTC).date()
     try:
         return dt.date.fromisoformat(text.strip())
     except ValueError:

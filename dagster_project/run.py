@@ -27,35 +27,53 @@ EXIT_OK, EXIT_FAILED, EXIT_SETTINGS, EXIT_BUSY, EXIT_CANNOT_START = 0, 1, 2, 3, 
 KEEP_LOGS = 20
 # What to do about a failed check, by check name (the first that the name starts with).
 ADVICE = (
-    ("volume", (
-        "if the smaller table is right, accept it for one run with "
-        "TTV_ACCEPT_VOLUME_CHANGE=<table> (README, accepting a change on purpose); else fix "
-        "the export"
-    )),
-    ("milestones_reached", (
-        "a milestone every account lost: look for a renamed event or CRM field in "
-        "config/ttv.yml and in the exports"
-    )),
-    ("catalogue_events", (
-        "correct the event name in config/ttv.yml (the nearest loaded names are suggested), "
-        "or load the events it needs"
-    )),
-    ("gx_raw_landed_files", (
-        "the per-file accounting does not add up: keep the working file and report it; "
-        "deleting <warehouse>.build/ rebuilds from the exports"
-    )),
-    ("gx_raw_", (
-        "fix the rows named above in the export (or the source's mapping in "
-        "config/sources.yml) and run again"
-    )),
-    ("gx_", (
-        "a mart broke a rule: the rows named above say where; check the exports and "
-        "config/ttv.yml"
-    )),
-    ("", (
-        "a model's dbt test failed on the rows named above; check the exports and "
-        "config/ttv.yml"
-    )),
+    (
+        "volume",
+        (
+            "if the smaller table is right, accept it for one run with "
+            "TTV_ACCEPT_VOLUME_CHANGE=<table> (README, accepting a change on purpose); else fix "
+            "the export"
+        ),
+    ),
+    (
+        "milestones_reached",
+        (
+            "a milestone every account lost: look for a renamed event or CRM field in "
+            "config/ttv.yml and in the exports"
+        ),
+    ),
+    (
+        "catalogue_events",
+        (
+            "correct the event name in config/ttv.yml (the nearest loaded names are suggested), "
+            "or load the events it needs"
+        ),
+    ),
+    (
+        "gx_raw_landed_files",
+        (
+            "the per-file accounting does not add up: keep the working file and report it; "
+            "deleting <warehouse>.build/ rebuilds from the exports"
+        ),
+    ),
+    (
+        "gx_raw_",
+        (
+            "fix the rows named above in the export (or the source's mapping in "
+            "config/sources.yml) and run again"
+        ),
+    ),
+    (
+        "gx_",
+        (
+            "a mart broke a rule: the rows named above say where; check the exports and "
+            "config/ttv.yml"
+        ),
+    ),
+    (
+        "",
+        ("a model's dbt test failed on the rows named above; check the exports and config/ttv.yml"),
+    ),
 )
 
 
@@ -72,19 +90,21 @@ class RunOutcome:
     summary: list[str] = field(default_factory=list)
 
 
-def run_daily(as_of: str | None = None, instance: dg.DagsterInstance | None = None,
-              trigger: str = "python") -> RunOutcome:
+def run_daily(
+    as_of: str | None = None, instance: dg.DagsterInstance | None = None, trigger: str = "python"
+) -> RunOutcome:
     """Run the `ttv_daily` job in this process as of a date (default TTV_AS_OF, else today)."""
     from dagster_project.definitions import defs
-
     from dagster_project.defs.schedules.schedules import daily_run_request
 
     as_of_text = paths.as_of_date(as_of).isoformat()
     request = daily_run_request(as_of_text, trigger)
     job = defs.resolve_job_def("ttv_daily")
     result = job.execute_in_process(
-        run_config={**request.run_config,
-                    "loggers": {"console": {"config": {"log_level": "INFO"}}}},
+        run_config={
+            **request.run_config,
+            "loggers": {"console": {"config": {"log_level": "INFO"}}},
+        },
         instance=instance or dg.DagsterInstance.ephemeral(),
         raise_on_error=False,
         tags=request.tags,
@@ -95,12 +115,18 @@ def run_daily(as_of: str | None = None, instance: dg.DagsterInstance | None = No
         if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
             mat = event.event_specific_data.materialization
             materializations[mat.asset_key.to_user_string()] = {
-                k: v.value for k, v in mat.metadata.items()}
-            meta = {k: v.value for k, v in mat.metadata.items()
-                    if k in ("rows_landed", "rows_loaded", "rows_duplicate", "rows_quarantined")}
+                k: v.value for k, v in mat.metadata.items()
+            }
+            meta = {
+                k: v.value
+                for k, v in mat.metadata.items()
+                if k in ("rows_landed", "rows_loaded", "rows_duplicate", "rows_quarantined")
+            }
             if meta:
-                lines.append(f"loaded {mat.asset_key.to_user_string()}: "
-                             + ", ".join(f"{k.removeprefix('rows_')} {v}" for k, v in meta.items()))
+                lines.append(
+                    f"loaded {mat.asset_key.to_user_string()}: "
+                    + ", ".join(f"{k.removeprefix('rows_')} {v}" for k, v in meta.items())
+                )
             rejected = mat.metadata.get("rejected_files")
             for file, reason in (rejected.value if rejected else {}).items():
                 lines.append(f"    rejected {file}: {reason}")
@@ -111,55 +137,89 @@ def run_daily(as_of: str | None = None, instance: dg.DagsterInstance | None = No
             if not check.passed:
                 word = "WARN" if check.severity == dg.AssetCheckSeverity.WARN else "FAILED"
                 description = (check.description or "").strip()
-                lines.append(f"check {word} {check.asset_key.to_user_string()}:{check.check_name}"
-                             + "".join(f"\n    {line.strip()}"
-                                       for line in description.splitlines()))
+                lines.append(
+                    f"check {word} {check.asset_key.to_user_string()}:{check.check_name}"
+                    + "".join(f"\n    {line.strip()}" for line in description.splitlines())
+                )
                 if word == "FAILED":
                     summary.append(_check_paragraph(check, description))
         elif event.event_type == dg.DagsterEventType.STEP_FAILURE:
             error = event.step_failure_data.error
             user = event.step_failure_data.user_failure_data
-            if (error and error.cls_name == "DagsterAssetCheckFailedError"
-                    or user and "blocked_by_check" in (user.metadata or {})):
+            if (
+                error
+                and error.cls_name == "DagsterAssetCheckFailedError"
+                or user
+                and "blocked_by_check" in (user.metadata or {})
+            ):
                 continue  # a blocking check failed: its own line above says which and why
-            reason = (user.description if user and user.description else
-                      (error.message.strip().splitlines()[0] if error else "unknown error"))
+            reason = (
+                user.description
+                if user and user.description
+                else (error.message.strip().splitlines()[0] if error else "unknown error")
+            )
             lines.append(f"step FAILED {event.step_key}: {reason}")
-            summary.append(f"step {event.step_key} failed: {reason}\n    what to do: "
-                           + _step_advice(reason))
+            summary.append(
+                f"step {event.step_key} failed: {reason}\n    what to do: " + _step_advice(reason)
+            )
     if unclaimed:
-        lines.append(f"unclaimed: {len(unclaimed)} landed file(s) no source in config/sources.yml "
-                     "reads (raw.landed_files status unclaimed)")
+        lines.append(
+            f"unclaimed: {len(unclaimed)} landed file(s) no source in config/sources.yml "
+            "reads (raw.landed_files status unclaimed)"
+        )
         lines.extend(f"    unclaimed {file}" for file in unclaimed)
-    checks = [e.event_specific_data for e in result.all_events
-              if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION]
+    checks = [
+        e.event_specific_data
+        for e in result.all_events
+        if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
+    ]
     passed = sum(1 for c in checks if c.passed)
     errors = sum(1 for c in checks if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR)
-    lines.append(f"checks: {passed} of {len(checks)} passed"
-                 + (f", {errors} failed (ERROR), {len(checks) - passed - errors} warned"
-                    if passed < len(checks) else ""))
+    lines.append(
+        f"checks: {passed} of {len(checks)} passed"
+        + (
+            f", {errors} failed (ERROR), {len(checks) - passed - errors} warned"
+            if passed < len(checks)
+            else ""
+        )
+    )
     publication = _publication_line(result)
     lines.append(publication)
-    lines.extend(f"timing {stage} {seconds:.2f}s" for stage, seconds in _stage_seconds(result).items())
+    lines.extend(
+        f"timing {stage} {seconds:.2f}s" for stage, seconds in _stage_seconds(result).items()
+    )
     if not result.success:
         summary.insert(0, f"FAILED as of {as_of_text}: {publication}")
-    return RunOutcome(result.success, as_of_text, lines, checks, summary=summary,
-                      materializations=materializations)
+    return RunOutcome(
+        result.success,
+        as_of_text,
+        lines,
+        checks,
+        summary=summary,
+        materializations=materializations,
+    )
 
 
 def _check_paragraph(check, description: str) -> str:
     """One failed blocking check for the summary: where, which rows (its ERROR lines), what to do."""
-    found = [line.strip() for line in description.splitlines() if line.strip().startswith("[error]")]
+    found = [
+        line.strip() for line in description.splitlines() if line.strip().startswith("[error]")
+    ]
     rows = found or [line.strip() for line in description.splitlines()[:3] if line.strip()]
     advice = next(text for prefix, text in ADVICE if check.check_name.startswith(prefix))
-    return (f"check {check.asset_key.to_user_string()}:{check.check_name} failed"
-            + "".join(f"\n    {row}" for row in rows) + f"\n    what to do: {advice}")
+    return (
+        f"check {check.asset_key.to_user_string()}:{check.check_name} failed"
+        + "".join(f"\n    {row}" for row in rows)
+        + f"\n    what to do: {advice}"
+    )
 
 
 def _step_advice(reason: str) -> str:
     if "missing field" in reason:
-        return ("the file named lacks fields its source maps: fix the export or the source's "
-                "`fields` in config/sources.yml; nothing of that table changed")
+        return (
+            "the file named lacks fields its source maps: fix the export or the source's "
+            "`fields` in config/sources.yml; nothing of that table changed"
+        )
     if "catalogue" in reason or "ttv.yml" in reason:
         return "fix config/ttv.yml (`python -m dagster_project.lib.catalogue` checks it)"
     if "registry" in reason or "sources.yml" in reason:
@@ -193,19 +253,24 @@ def _stage_seconds(result) -> dict[str, float]:
 def _publication_line(result) -> str:
     """Whether this run replaced the published warehouse, and what analysts see now."""
     for event in result.all_events:
-        if (event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION
-                and event.event_specific_data.materialization.asset_key
-                == dg.AssetKey("published_warehouse")):
+        if (
+            event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION
+            and event.event_specific_data.materialization.asset_key
+            == dg.AssetKey("published_warehouse")
+        ):
             meta = event.event_specific_data.materialization.metadata
             tables = meta["tables"].value
-            return (f"published {meta['path'].value} as of {meta['as_of'].value}: "
-                    f"{len(tables)} tables, {meta['size_bytes'].value / 1e6:.1f} MB, "
-                    f"renamed into place after {meta['publish_seconds'].value} s of copying")
+            return (
+                f"published {meta['path'].value} as of {meta['as_of'].value}: "
+                f"{len(tables)} tables, {meta['size_bytes'].value / 1e6:.1f} MB, "
+                f"renamed into place after {meta['publish_seconds'].value} s of copying"
+            )
     published = paths.warehouse_path()
     if not published.exists():
         return f"NOT published: there is still no warehouse at {published}"
-    return (f"NOT published: {published} is unchanged"
-            + (f" (as of {_published_as_of(published)})" if _published_as_of(published) else ""))
+    return f"NOT published: {published} is unchanged" + (
+        f" (as of {_published_as_of(published)})" if _published_as_of(published) else ""
+    )
 
 
 def _published_as_of(published) -> str | None:
@@ -244,7 +309,7 @@ def _output_to(log_path):
 
 def _new_log(folder) -> "os.PathLike":
     folder.mkdir(parents=True, exist_ok=True)
-    for old in sorted(folder.glob("run-*.log"))[:-KEEP_LOGS + 1]:
+    for old in sorted(folder.glob("run-*.log"))[: -KEEP_LOGS + 1]:
         old.unlink(missing_ok=True)
     return folder / time.strftime("run-%Y%m%dT%H%M%SZ.log", time.gmtime())
 
@@ -267,11 +332,15 @@ def main() -> int:
         print(f"not started: {exc}", file=sys.stderr)
         return EXIT_BUSY
     try:
-        print(f"TTV daily run as of {as_of}: landing {paths.landing_dir()} -> "
-              f"{paths.warehouse_path()}")
+        print(
+            f"TTV daily run as of {as_of}: landing {paths.landing_dir()} -> "
+            f"{paths.warehouse_path()}"
+        )
         if lock.stale:
-            print(f"note: a run that died left its lock (pid {lock.stale.get('pid')} on "
-                  f"{lock.stale.get('host')} since {lock.stale.get('started_at')}); taken over")
+            print(
+                f"note: a run that died left its lock (pid {lock.stale.get('pid')} on "
+                f"{lock.stale.get('host')} since {lock.stale.get('started_at')}); taken over"
+            )
         # nothing new since the last publication (same files, catalogue, settings, code, as-of):
         # say so and stop, in seconds (lib/fingerprint.py; TTV_FORCE=1 runs anyway)
         nothing_new = fingerprint.unchanged_since(fingerprint.inputs_digest(as_of))
@@ -289,20 +358,28 @@ def main() -> int:
             print(f"full log (Dagster, dbt, stack traces): {log_path}")
             print("---- details")
         print("\n".join(outcome.lines))
-        warned = [f"{c.asset_key.to_user_string()}:{c.check_name}" for c in outcome.checks
-                  if not c.passed and c.severity == dg.AssetCheckSeverity.WARN]
+        warned = [
+            f"{c.asset_key.to_user_string()}:{c.check_name}"
+            for c in outcome.checks
+            if not c.passed and c.severity == dg.AssetCheckSeverity.WARN
+        ]
         if outcome.success and warned:
-            print(f"published with {len(warned)} warning{'' if len(warned) == 1 else 's'} "
-                  f"(see above): {', '.join(warned)}")
+            print(
+                f"published with {len(warned)} warning{'' if len(warned) == 1 else 's'} "
+                f"(see above): {', '.join(warned)}"
+            )
         if outcome.success:
-            print(f"done: warehouse {paths.warehouse_path()} as of {outcome.as_of} "
-                  f"(log: {log_path})")
+            print(
+                f"done: warehouse {paths.warehouse_path()} as of {outcome.as_of} (log: {log_path})"
+            )
             from dagster_project.lib.report import report_path
 
             print(f"report: {report_path(paths.warehouse_path())}")
             return EXIT_OK
-        print("FAILED: see the summary at the top; the published warehouse was not changed",
-              file=sys.stderr)
+        print(
+            "FAILED: see the summary at the top; the published warehouse was not changed",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
     finally:
         lock.release()

@@ -42,8 +42,18 @@ def free_port() -> int:
 def start_webserver(port: int) -> subprocess.Popen:
     env = {**os.environ, "DAGSTER_HOME": str(prepare_home())}
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(port)],
-        cwd=paths.PROJECT_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            str(Path(sys.executable).parent / "dagster-webserver"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
+        cwd=paths.PROJECT_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         try:
@@ -59,10 +69,21 @@ def dbt_static_docs() -> Path:
     """`dbt docs generate --static` on the working file of the last run: one HTML file with the
     manifest and catalog inside, which a browser can open from disk."""
     subprocess.run(
-        [str(paths.DBT_EXECUTABLE), "docs", "generate", "--static", "--quiet",
-         "--project-dir", str(paths.DBT_PROJECT_DIR), "--profiles-dir", str(paths.DBT_PROJECT_DIR)],
-        cwd=paths.DBT_PROJECT_DIR, check=True,
-        env={**os.environ, **paths.dbt_variables()})
+        [
+            str(paths.DBT_EXECUTABLE),
+            "docs",
+            "generate",
+            "--static",
+            "--quiet",
+            "--project-dir",
+            str(paths.DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(paths.DBT_PROJECT_DIR),
+        ],
+        cwd=paths.DBT_PROJECT_DIR,
+        check=True,
+        env={**os.environ, **paths.dbt_variables()},
+    )
     return paths.DBT_PROJECT_DIR / "target" / "static_index.html"
 
 
@@ -81,8 +102,10 @@ def main() -> int:
             report.screenshot(path=DOCS / "report.png", full_page=True)
             page = browser.new_page(viewport={"width": 1600, "height": 1000})
             base = f"http://127.0.0.1:{port}"
-            page.goto(f"{base}/locations/ttv_warehouse/asset-groups/marts/lineage",
-                      wait_until="networkidle")
+            page.goto(
+                f"{base}/locations/ttv_warehouse/asset-groups/marts/lineage",
+                wait_until="networkidle",
+            )
             try:  # the first visit's community dialog comes up a moment after the page
                 page.get_by_role("button", name="Skip").click(timeout=15000)
             except PlaywrightTimeout:
@@ -90,8 +113,9 @@ def main() -> int:
             page.wait_for_timeout(3000)
             page.screenshot(path=DOCS / "dagster_asset_graph.png")
             asset, check = CHECK
-            page.goto(f"{base}/assets/{asset}?view=checks&checkDetail={check}",
-                      wait_until="networkidle")
+            page.goto(
+                f"{base}/assets/{asset}?view=checks&checkDetail={check}", wait_until="networkidle"
+            )
             page.wait_for_timeout(3000)
             page.screenshot(path=DOCS / "dagster_check.png")
             page.goto(docs_page.as_uri(), wait_until="networkidle")

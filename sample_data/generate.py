@@ -73,43 +73,118 @@ ARR_SIGMA = np.array([0.5, 0.4, 0.35, 0.4])
 REGIONS = ("NA", "EMEA", "APAC", "LATAM")
 REGION_SHARE = (0.45, 0.35, 0.15, 0.05)
 REGION_UTC_OFFSET_H = np.array([-5.0, 1.0, 8.0, -3.0])
-INDUSTRIES = ("Software", "Financial Services", "Healthcare", "Retail", "Manufacturing",
-              "Education", "Media", "Logistics")
+INDUSTRIES = (
+    "Software",
+    "Financial Services",
+    "Healthcare",
+    "Retail",
+    "Manufacturing",
+    "Education",
+    "Media",
+    "Logistics",
+)
 INDUSTRY_SHARE = (0.24, 0.16, 0.12, 0.12, 0.12, 0.08, 0.08, 0.08)
 PLAN_TIERS = ("starter", "pro", "business", "enterprise")
 # Per segment: probability of each plan tier.
-PLAN_BY_SEGMENT = np.array([[0, 0, 0.1, 0.9], [0, 0.1, 0.6, 0.3], [0.1, 0.6, 0.3, 0],
-                            [0.6, 0.4, 0, 0]])
+PLAN_BY_SEGMENT = np.array(
+    [[0, 0, 0.1, 0.9], [0, 0.1, 0.6, 0.3], [0.1, 0.6, 0.3, 0], [0.6, 0.4, 0, 0]]
+)
 CHANNELS = ("direct", "partner", "self-serve")
 CHANNEL_BY_SEGMENT = np.array([[0.8, 0.2, 0], [0.7, 0.3, 0], [0.65, 0.35, 0], [0, 0, 1.0]])
 CSMS = ("Alice Moreau", "Ben Okafor", "Chen Wei", "Dana Levi", "Emil Novak", "Farah Haddad")
-INTEGRATIONS = ("salesforce", "slack", "jira", "snowflake", "hubspot", "okta", "github",
-                "google_workspace")
-CHURN_REASONS = ("no_value_realized", "budget_cuts", "switched_competitor", "champion_left",
-                 "acquired", "product_gaps")
-NAME_PREFIXES = ("North", "Blue", "Silver", "Bright", "Quantum", "Pioneer", "Summit", "Harbor",
-                 "Cedar", "Atlas", "Nova", "Granite", "Vertex", "Orchid", "Beacon", "Falcon",
-                 "Lumen", "Meridian", "Oak", "Riverside")
+INTEGRATIONS = (
+    "salesforce",
+    "slack",
+    "jira",
+    "snowflake",
+    "hubspot",
+    "okta",
+    "github",
+    "google_workspace",
+)
+CHURN_REASONS = (
+    "no_value_realized",
+    "budget_cuts",
+    "switched_competitor",
+    "champion_left",
+    "acquired",
+    "product_gaps",
+)
+NAME_PREFIXES = (
+    "North",
+    "Blue",
+    "Silver",
+    "Bright",
+    "Quantum",
+    "Pioneer",
+    "Summit",
+    "Harbor",
+    "Cedar",
+    "Atlas",
+    "Nova",
+    "Granite",
+    "Vertex",
+    "Orchid",
+    "Beacon",
+    "Falcon",
+    "Lumen",
+    "Meridian",
+    "Oak",
+    "Riverside",
+)
 NAME_CORES = ("wind", "stone", "field", "point", "bridge", "works", "line", "gate", "leaf", "path")
-NAME_KINDS = ("Analytics", "Health", "Logistics", "Foods", "Systems", "Capital", "Retail",
-              "Robotics", "Media", "Energy", "Labs", "Learning")
+NAME_KINDS = (
+    "Analytics",
+    "Health",
+    "Logistics",
+    "Foods",
+    "Systems",
+    "Capital",
+    "Retail",
+    "Robotics",
+    "Media",
+    "Energy",
+    "Labs",
+    "Learning",
+)
 NAME_SUFFIXES = ("Inc", "Ltd", "GmbH", "LLC", "Group", "Co", "SA", "plc")
-AWKWARD_NAMES = ('Smith, Jones & Partners', 'The "Blue Door" Company', 'Zürich Logistik AG',
-                 'São Paulo Têxtil Ltda', "O'Brien & Daughters, Inc", 'Café Noir; Paris')
+AWKWARD_NAMES = (
+    "Smith, Jones & Partners",
+    'The "Blue Door" Company',
+    "Zürich Logistik AG",
+    "São Paulo Têxtil Ltda",
+    "O'Brien & Daughters, Inc",
+    "Café Noir; Paris",
+)
 
 # Journey-map steps, days between consecutive milestones (low, mode, high) at segment factor 1.
 # ONBOARDING_FIELDS[i] is the onboarding column (config/schema.yml) of journey step i.
-ONBOARDING_FIELDS = ("kickoff_at", "access_provisioned_at", "configuration_completed_at",
-                     "data_migrated_at", "training_completed_at", "first_production_use_at",
-                     "value_confirmed_at")
-STEP_DAYS = ((3, 7, 14), (1, 3, 7), (7, 14, 30), (10, 21, 45), (5, 7, 10), (3, 10, 30),
-             (7, 14, 45))
+ONBOARDING_FIELDS = (
+    "kickoff_at",
+    "access_provisioned_at",
+    "configuration_completed_at",
+    "data_migrated_at",
+    "training_completed_at",
+    "first_production_use_at",
+    "value_confirmed_at",
+)
+STEP_DAYS = ((3, 7, 14), (1, 3, 7), (7, 14, 30), (10, 21, 45), (5, 7, 10), (3, 10, 30), (7, 14, 45))
 KICKOFF, ACCESS, CONFIG, DATA, TRAINING, PRODUCTION, VALUE = range(7)
 
 # Product events. Codes index these tuples (and DuckDB lists, 1-based, when writing).
-EVENT_NAMES = ("signed_up", "login", "project_created", "teammate_invited", "report_viewed",
-               "dashboard_shared", "comment_added", "file_uploaded", "search_performed",
-               "integration_connected", "export_downloaded")
+EVENT_NAMES = (
+    "signed_up",
+    "login",
+    "project_created",
+    "teammate_invited",
+    "report_viewed",
+    "dashboard_shared",
+    "comment_added",
+    "file_uploaded",
+    "search_performed",
+    "integration_connected",
+    "export_downloaded",
+)
 SIGNED_UP, LOGIN, PROJECT, INVITE, REPORT, DASHBOARD, COMMENT = range(7)
 BACKGROUND_NAMES = np.array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
 BACKGROUND_SHARE = np.array([0.34, 0.05, 0.03, 0.18, 0.05, 0.12, 0.08, 0.10, 0.01, 0.04])
@@ -136,6 +211,7 @@ ID_MASK = np.uint64((1 << 48) - 1)
 
 
 # --- small helpers -----------------------------------------------------------------------------
+
 
 def _tri(rng: np.random.Generator, low_mode_high, size) -> np.ndarray:
     low, mode, high = low_mode_high
@@ -199,6 +275,7 @@ def _account_id(number: int, width: int) -> str:
 
 # --- accounts, onboarding and contracts --------------------------------------------------------
 
+
 def _simulate_accounts(rng: np.random.Generator, n: int, end_ts: float) -> dict:
     """Every account-level fact as arrays (times as float UTC seconds, inf = never)."""
     E = end_ts
@@ -249,7 +326,7 @@ def _simulate_accounts(rng: np.random.Generator, n: int, end_ts: float) -> dict:
     frac = rng.uniform(0.2, 0.8, n)
     for j in (CONFIG, DATA, TRAINING):
         sel = parallel & (parallel_step == j)
-        m[sel, j + 1:] -= steps[sel, j][:, None] * DAY
+        m[sel, j + 1 :] -= steps[sel, j][:, None] * DAY
         m[sel, j] = m[sel, j - 1] - frac[sel] * (m[sel, j - 1] - m[sel, j - 2])
     # CSMs record milestones in working hours; snapping keeps the designed order (only the
     # parallel steps come before their predecessor) and keeps post-signature steps after it.
@@ -275,15 +352,17 @@ def _simulate_accounts(rng: np.random.Generator, n: int, end_ts: float) -> dict:
     signup = np.where(sales, m[:, ACCESS] + rng.uniform(0.02, 2.0, n) * DAY, start)
     signup = np.where(can_use, signup, np.inf)
     login = signup + np.where(sales, rng.uniform(60, 3 * 3600, n), rng.uniform(30, 600, n))
-    proj_sales = np.maximum.reduce([m[:, CONFIG] + rng.normal(0, 2, n) * DAY, login + 3600,
-                                    start + 3600])
-    inv_sales = np.maximum.reduce([proj_sales + rng.uniform(-2, 6, n) * DAY, login + 600,
-                                   start + 3600])
+    proj_sales = np.maximum.reduce(
+        [m[:, CONFIG] + rng.normal(0, 2, n) * DAY, login + 3600, start + 3600]
+    )
+    inv_sales = np.maximum.reduce(
+        [proj_sales + rng.uniform(-2, 6, n) * DAY, login + 600, start + 3600]
+    )
     proj_plg = np.maximum(start + rng.lognormal(np.log(3 * 3600), 1.5, n), login + 60)
     plg_invites = rng.random(n) < 0.75
-    inv_plg = np.where(plg_invites,
-                       np.maximum(start + rng.lognormal(np.log(2 * DAY), 1.3, n), login + 120),
-                       np.inf)
+    inv_plg = np.where(
+        plg_invites, np.maximum(start + rng.lognormal(np.log(2 * DAY), 1.3, n), login + 120), np.inf
+    )
     proj = np.where(sales, proj_sales, proj_plg)
     inv = np.where(sales, inv_sales, inv_plg)
     first_value = np.maximum(proj, inv)
@@ -293,38 +372,72 @@ def _simulate_accounts(rng: np.random.Generator, n: int, end_ts: float) -> dict:
     converts = ~sales & (rng.random(n) < np.where(plg_fv, 0.40, 0.08))
     convert_at = _snap(start + _tri(rng, (14, 45, 150), n) * DAY, _business_seconds(rng, region))
     # A PLG account drifts away: months after first value, or within weeks without it.
-    drift_end = start + np.where(plg_fv, rng.uniform(60, 400, n),
-                                 rng.lognormal(np.log(20), 1.0, n)) * DAY
+    drift_end = (
+        start + np.where(plg_fv, rng.uniform(60, 400, n), rng.lognormal(np.log(20), 1.0, n)) * DAY
+    )
     plg_churn_at = drift_end + rng.uniform(14, 45, n) * DAY
-    plg_churns = (~sales & ~converts & (rng.random(n) < np.where(plg_fv, 0.12, 0.40))
-                  & (plg_churn_at < E))
+    plg_churns = (
+        ~sales & ~converts & (rng.random(n) < np.where(plg_fv, 0.12, 0.40)) & (plg_churn_at < E)
+    )
 
     signed = np.where(sales, start, np.where(converts & (convert_at < E), convert_at, np.inf))
     value_true = np.where(sales, np.where(stall_at == 7, m[:, VALUE], np.inf), first_value)
 
     # Sales cycle before the contract; PLG accounts are created by the sign-up.
     cycle = np.choose(seg, [_tri(rng, SALES_CYCLE_DAYS[s], n) for s in range(4)])
-    created = np.where(sales, _snap(start - cycle * DAY, _business_seconds(rng, region)),
-                       start + rng.uniform(1, 600, n))
+    created = np.where(
+        sales,
+        _snap(start - cycle * DAY, _business_seconds(rng, region)),
+        start + rng.uniform(1, 600, n),
+    )
     created = np.where(sales, np.minimum(created, start), created)
 
     return {
-        "n": n, "seg": seg, "region": region, "sales": sales, "start": start, "industry": industry,
-        "plan": plan, "channel": channel, "csm": csm, "has_csm": has_csm, "pre": pre,
-        "custom": custom, "low_touch": low_touch, "variant": variant,
-        "n_integrations": n_integrations, "integration_order": integration_order, "m": m,
-        "full": full, "stall_at": stall_at, "stall_end": stall_end, "signup": signup,
-        "login": login, "proj": proj, "inv": inv, "first_value": first_value, "converts": converts,
-        "drift_end": drift_end, "plg_fv": plg_fv,
-        "plg_churn_at": np.where(plg_churns, plg_churn_at, np.inf), "signed": signed,
-        "value_true": value_true, "created": created, "u_renew": rng.random(n),
-        "u_churn": rng.uniform(-7, 7, n), "u_churn2": rng.random(n), "u_start_month": rng.random(n),
+        "n": n,
+        "seg": seg,
+        "region": region,
+        "sales": sales,
+        "start": start,
+        "industry": industry,
+        "plan": plan,
+        "channel": channel,
+        "csm": csm,
+        "has_csm": has_csm,
+        "pre": pre,
+        "custom": custom,
+        "low_touch": low_touch,
+        "variant": variant,
+        "n_integrations": n_integrations,
+        "integration_order": integration_order,
+        "m": m,
+        "full": full,
+        "stall_at": stall_at,
+        "stall_end": stall_end,
+        "signup": signup,
+        "login": login,
+        "proj": proj,
+        "inv": inv,
+        "first_value": first_value,
+        "converts": converts,
+        "drift_end": drift_end,
+        "plg_fv": plg_fv,
+        "plg_churn_at": np.where(plg_churns, plg_churn_at, np.inf),
+        "signed": signed,
+        "value_true": value_true,
+        "created": created,
+        "u_renew": rng.random(n),
+        "u_churn": rng.uniform(-7, 7, n),
+        "u_churn2": rng.random(n),
+        "u_start_month": rng.random(n),
         "arr": rng.lognormal(np.log(ARR_MEDIAN[seg]), ARR_SIGMA[seg]),
-        "renew_lead": _tri(rng, (3, 14, 40), n), "renew_uplift": rng.uniform(1.0, 1.12, n),
-        "u_expand": rng.random(n), "expand_after": _tri(rng, (30, 90, 240), n),
+        "renew_lead": _tri(rng, (3, 14, 40), n),
+        "renew_uplift": rng.uniform(1.0, 1.12, n),
+        "u_expand": rng.random(n),
+        "expand_after": _tri(rng, (30, 90, 240), n),
         "expand_share": rng.uniform(0.2, 0.6, n),
         "churn_reason": rng.integers(0, len(CHURN_REASONS), n),
-        "renew_sod": _business_seconds(rng, region), "expand_sod": _business_seconds(rng, region),
+        "renew_sod": _business_seconds(rng, region),
+        "expand_sod": _business_seconds(rng, region),
         "users": np.choose(seg, [rng.integers(*USERS_RANGE[s], n) for s in range(4)]),
     }
 
@@ -366,11 +479,13 @@ def _contracts_and_churn(a: dict, end_ts: float) -> tuple[list[tuple], np.ndarra
             value = a["value_true"][i]
             ttv = (value - a["start"][i]) / DAY if value < term_end else np.inf
             if a["u_renew"][i] < _renewal_probability(ttv):
-                r_signed = _snap(np.array([term_end - a["renew_lead"][i] * DAY]),
-                                 np.array([a["renew_sod"][i]]))[0]
+                r_signed = _snap(
+                    np.array([term_end - a["renew_lead"][i] * DAY]), np.array([a["renew_sod"][i]])
+                )[0]
                 r_end = _plus_year(end_d)
-                contracts.append((i, "renewal", r_signed, end_d, r_end,
-                                  round(arr * a["renew_uplift"][i], -1)))
+                contracts.append(
+                    (i, "renewal", r_signed, end_d, r_end, round(arr * a["renew_uplift"][i], -1))
+                )
                 terms.append((end_d, r_end))
             else:
                 c = term_end + a["u_churn"][i] * DAY
@@ -383,14 +498,17 @@ def _contracts_and_churn(a: dict, end_ts: float) -> tuple[list[tuple], np.ndarra
         ttv_days = (value - a["start"][i]) / DAY
         expand_p, expand_pace = _expansion_odds(ttv_days)
         if np.isfinite(value) and a["u_expand"][i] < expand_p:
-            x = _snap(np.array([max(value, signed) + a["expand_after"][i] * expand_pace * DAY]),
-                      np.array([a["expand_sod"][i]]))[0]
+            x = _snap(
+                np.array([max(value, signed) + a["expand_after"][i] * expand_pace * DAY]),
+                np.array([a["expand_sod"][i]]),
+            )[0]
             if x < min(E, churn[i]):
                 x_day = _day(x)
                 term = next((t for t in terms if t[0] <= x_day < t[1]), None)
                 if term is not None:
-                    contracts.append((i, "expansion", x, x_day, term[1],
-                                      round(arr * a["expand_share"][i], -1)))
+                    contracts.append(
+                        (i, "expansion", x, x_day, term[1], round(arr * a["expand_share"][i], -1))
+                    )
     return contracts, churn
 
 
@@ -413,16 +531,25 @@ def _account_names(rng: np.random.Generator, n: int) -> list[str]:
     c = rng.integers(0, len(NAME_CORES), n)
     k = rng.integers(0, len(NAME_KINDS), n)
     s = rng.integers(0, len(NAME_SUFFIXES), n)
-    names = [f"{NAME_PREFIXES[p[i]]}{NAME_CORES[c[i]]} {NAME_KINDS[k[i]]} {NAME_SUFFIXES[s[i]]}"
-             for i in range(n)]
+    names = [
+        f"{NAME_PREFIXES[p[i]]}{NAME_CORES[c[i]]} {NAME_KINDS[k[i]]} {NAME_SUFFIXES[s[i]]}"
+        for i in range(n)
+    ]
     awkward = rng.choice(n, size=min(n // 20, max(len(AWKWARD_NAMES), n // 100)), replace=False)
     for j, i in enumerate(sorted(awkward)):
         names[i] = AWKWARD_NAMES[j % len(AWKWARD_NAMES)]
     return names
 
 
-def _write_crm(rng: np.random.Generator, a: dict, contracts: list[tuple], churn: np.ndarray,
-               out_dir: Path, end_ts: float, width: int) -> dict:
+def _write_crm(
+    rng: np.random.Generator,
+    a: dict,
+    contracts: list[tuple],
+    churn: np.ndarray,
+    out_dir: Path,
+    end_ts: float,
+    width: int,
+) -> dict:
     """crm/accounts.csv, crm/contracts.csv, crm/onboarding.csv; returns counts."""
     n, E = a["n"], end_ts
     ids = [_account_id(i + 1, width) for i in range(n)]
@@ -439,19 +566,30 @@ def _write_crm(rng: np.random.Generator, a: dict, contracts: list[tuple], churn:
             # slow value (90 days or more) churns for "no value realized" half the time: the
             # reason analysts look for in marts.churn_reasons (SPEC §9.2)
             slow = not (a["value_true"][i] - a["start"][i]) / DAY < 90
-            reason = ("inactive" if not a["sales"][i] and not a["converts"][i]
-                      else "no_value_realized" if not a["value_true"][i] < churn[i]
-                      else "no_value_realized" if slow and a["churn_reason"][i] % 2 == 0
-                      else CHURN_REASONS[1 + a["churn_reason"][i] % (len(CHURN_REASONS) - 1)])
-        accounts.append(dict(
-            account_id=ids[i], account_name=names[i], segment=SEGMENTS[a["seg"][i]],
-            industry=INDUSTRIES[a["industry"][i]], plan_tier=PLAN_TIERS[a["plan"][i]],
-            sales_channel=CHANNELS[a["channel"][i]],
-            csm_owner="" if csm_blank[i] else CSMS[a["csm"][i]], region=REGIONS[a["region"][i]],
-            created_at=_fmt_ts(a["created"][i], no_date_only[i, 0]),
-            churned_at=_fmt_ts(churn[i] if churned[i] else np.inf, no_date_only[i, 1]),
-            churn_reason=reason,
-        ))
+            reason = (
+                "inactive"
+                if not a["sales"][i] and not a["converts"][i]
+                else "no_value_realized"
+                if not a["value_true"][i] < churn[i]
+                else "no_value_realized"
+                if slow and a["churn_reason"][i] % 2 == 0
+                else CHURN_REASONS[1 + a["churn_reason"][i] % (len(CHURN_REASONS) - 1)]
+            )
+        accounts.append(
+            dict(
+                account_id=ids[i],
+                account_name=names[i],
+                segment=SEGMENTS[a["seg"][i]],
+                industry=INDUSTRIES[a["industry"][i]],
+                plan_tier=PLAN_TIERS[a["plan"][i]],
+                sales_channel=CHANNELS[a["channel"][i]],
+                csm_owner="" if csm_blank[i] else CSMS[a["csm"][i]],
+                region=REGIONS[a["region"][i]],
+                created_at=_fmt_ts(a["created"][i], no_date_only[i, 0]),
+                churned_at=_fmt_ts(churn[i] if churned[i] else np.inf, no_date_only[i, 1]),
+                churn_reason=reason,
+            )
+        )
     _write_csv(out_dir / "crm" / "accounts.csv", "accounts", accounts)
 
     # Contracts: chronological per account, ids in that order. One unparseable signed_at.
@@ -471,10 +609,17 @@ def _write_crm(rng: np.random.Generator, a: dict, contracts: list[tuple], churn:
         signed_text = _fmt_ts(signed, contract_style[k])
         if k == bad_contract:  # entered in a European day-first format: not ISO-8601
             signed_text = _day(signed).strftime("%d/%m/%Y")
-        contract_rows.append(dict(
-            contract_id=f"ct_{k + 1:06d}", account_id=ids[i], contract_type=kind,
-            signed_at=signed_text, start_date=start_d.isoformat(), end_date=end_d.isoformat(),
-            arr=f"{arr:.2f}"))
+        contract_rows.append(
+            dict(
+                contract_id=f"ct_{k + 1:06d}",
+                account_id=ids[i],
+                contract_type=kind,
+                signed_at=signed_text,
+                start_date=start_d.isoformat(),
+                end_date=end_d.isoformat(),
+                arr=f"{arr:.2f}",
+            )
+        )
     _write_csv(out_dir / "crm" / "contracts.csv", "contracts", contract_rows)
 
     # Onboarding: a CRM field is filled once the milestone happened (before end_date, churn and
@@ -483,8 +628,10 @@ def _write_crm(rng: np.random.Generator, a: dict, contracts: list[tuple], churn:
     limit = np.minimum(E, churn)
     reached = (m < limit[:, None]) & (np.arange(7)[None, :] < a["stall_at"][:, None])
     reached &= sales[:, None]
-    plg_value = _snap(np.maximum(a["first_value"] + rng.uniform(1, 5, n) * DAY, m[:, VALUE]),
-                      _business_seconds(rng, a["region"]))
+    plg_value = _snap(
+        np.maximum(a["first_value"] + rng.uniform(1, 5, n) * DAY, m[:, VALUE]),
+        _business_seconds(rng, a["region"]),
+    )
     plg_confirms = ~sales & a["has_csm"] & (plg_value < limit)
     shown = np.where(reached, m, np.inf)
     shown[:, VALUE] = np.where(plg_confirms, plg_value, shown[:, VALUE])
@@ -498,25 +645,37 @@ def _write_crm(rng: np.random.Generator, a: dict, contracts: list[tuple], churn:
         value_before_start = 1
     onboarding = []
     for i in range(n):
-        ints = ";".join(INTEGRATIONS[j] for j in a["integration_order"][i, :a["n_integrations"][i]])
-        onboarding.append(dict(
-            account_id=ids[i],
-            **{field: _fmt_ts(shown[i, j], style[i, 2 + j])
-               for j, field in enumerate(ONBOARDING_FIELDS)},
-            full_value_at=_fmt_ts(full[i], style[i, 9]),
-            pre_onboarding="true" if a["pre"][i] else "false",
-            configuration_approach="custom" if a["custom"][i] else "template",
-            touch_model="low" if a["low_touch"][i] else "high",
-            onboarding_variant=("", "A", "B")[a["variant"][i]], integrations=ints,
-        ))
+        ints = ";".join(
+            INTEGRATIONS[j] for j in a["integration_order"][i, : a["n_integrations"][i]]
+        )
+        onboarding.append(
+            dict(
+                account_id=ids[i],
+                **{
+                    field: _fmt_ts(shown[i, j], style[i, 2 + j])
+                    for j, field in enumerate(ONBOARDING_FIELDS)
+                },
+                full_value_at=_fmt_ts(full[i], style[i, 9]),
+                pre_onboarding="true" if a["pre"][i] else "false",
+                configuration_approach="custom" if a["custom"][i] else "template",
+                touch_model="low" if a["low_touch"][i] else "high",
+                onboarding_variant=("", "A", "B")[a["variant"][i]],
+                integrations=ints,
+            )
+        )
     _write_csv(out_dir / "crm" / "onboarding.csv", "onboarding", onboarding)
-    return {"accounts": n, "contracts": len(contract_rows), "onboarding": n,
-            "churned_accounts": int(churned.sum()),
-            "bad_contract_signed_at": int(bad_contract >= 0),
-            "value_before_start": value_before_start}
+    return {
+        "accounts": n,
+        "contracts": len(contract_rows),
+        "onboarding": n,
+        "churned_accounts": int(churned.sum()),
+        "bad_contract_signed_at": int(bad_contract >= 0),
+        "value_before_start": value_before_start,
+    }
 
 
 # --- product events ----------------------------------------------------------------------------
+
 
 def _months(ts: np.ndarray) -> np.ndarray:
     """Months since 1970-01 of UTC epoch seconds."""
@@ -531,14 +690,23 @@ def _event_ids(seq: np.ndarray, seed: int) -> np.ndarray:
     return (x & ID_MASK).astype(np.int64)
 
 
-def _plan_activity(rng: np.random.Generator, a: dict, churn: np.ndarray, end_ts: float,
-                   accounts: int, events_per_account: int) -> dict:
+def _plan_activity(
+    rng: np.random.Generator,
+    a: dict,
+    churn: np.ndarray,
+    end_ts: float,
+    accounts: int,
+    events_per_account: int,
+) -> dict:
     """Per account: when it is active, how many users, how many background events."""
     E, sales = end_ts, a["sales"]
     active_end = np.minimum.reduce([np.full(a["n"], E), churn, a["stall_end"]])
     plg_dormant = ~sales & ~a["converts"]
-    active_end = np.where(plg_dormant & (~a["plg_fv"] | np.isfinite(a["plg_churn_at"])),
-                          np.minimum(active_end, a["drift_end"]), active_end)
+    active_end = np.where(
+        plg_dormant & (~a["plg_fv"] | np.isfinite(a["plg_churn_at"])),
+        np.minimum(active_end, a["drift_end"]),
+        active_end,
+    )
     active_end = np.floor(active_end)
     users = np.where(np.isfinite(a["inv"]), a["users"], 1)
     span = np.clip((active_end - a["login"]) / DAY, 0, None)
@@ -550,8 +718,9 @@ def _plan_activity(rng: np.random.Generator, a: dict, churn: np.ndarray, end_ts:
     return {"active_end": active_end, "users": users, "n_bg": rng.poisson(lam)}
 
 
-def _chunk_events(rng: np.random.Generator, a: dict, act: dict, lo: int, hi: int,
-                  bg_offset: int) -> dict:
+def _chunk_events(
+    rng: np.random.Generator, a: dict, act: dict, lo: int, hi: int, bg_offset: int
+) -> dict:
     """Events of accounts [lo, hi) as arrays: fixed milestone events, then background events."""
     acc = np.arange(lo, hi)
     end = act["active_end"][acc]
@@ -569,9 +738,14 @@ def _chunk_events(rng: np.random.Generator, a: dict, act: dict, lo: int, hi: int
     zero = np.zeros(hi - lo, np.int64)
     parts_acc = [local, local, local, local, x_acc, x_acc]
     parts_user = [zero, zero, zero, zero, x_user, x_user]
-    parts_name = [np.full(hi - lo, SIGNED_UP), np.full(hi - lo, LOGIN), np.full(hi - lo, PROJECT),
-                  np.full(hi - lo, INVITE), np.full(len(x_acc), SIGNED_UP),
-                  np.full(len(x_acc), LOGIN)]
+    parts_name = [
+        np.full(hi - lo, SIGNED_UP),
+        np.full(hi - lo, LOGIN),
+        np.full(hi - lo, PROJECT),
+        np.full(hi - lo, INVITE),
+        np.full(len(x_acc), SIGNED_UP),
+        np.full(len(x_acc), LOGIN),
+    ]
     parts_ts = [a["signup"][acc], a["login"][acc], a["proj"][acc], a["inv"][acc], x_join, x_login]
     f_acc = np.concatenate(parts_acc)
     f_user = np.concatenate(parts_user)
@@ -611,8 +785,15 @@ def _chunk_events(rng: np.random.Generator, a: dict, act: dict, lo: int, hi: int
     return ev
 
 
-def _finish_events(rng: np.random.Generator, ev: dict, plan_of: np.ndarray, seq0: int, seed: int,
-                   bad: dict, last_month: int) -> tuple[pa.Table, dict]:
+def _finish_events(
+    rng: np.random.Generator,
+    ev: dict,
+    plan_of: np.ndarray,
+    seq0: int,
+    seed: int,
+    bad: dict,
+    last_month: int,
+) -> tuple[pa.Table, dict]:
     """Codes for formatting, ids, and the deliberate bad rows; returns the staged arrow table."""
     n = len(ev["acc"])
     seq = seq0 + np.arange(n, dtype=np.int64)
@@ -642,12 +823,17 @@ def _finish_events(rng: np.random.Generator, ev: dict, plan_of: np.ndarray, seq0
     extra = {k: v[dup] for k, v in cols.items()}
     n_cross = int(cross.sum())
     extra["fmonth"] = extra["fmonth"].copy()
-    extra["fmonth"][:n_cross] = np.where(extra["fmonth"][:n_cross] < last_month,
-                                         extra["fmonth"][:n_cross] + 1,
-                                         extra["fmonth"][:n_cross] - 1)
+    extra["fmonth"][:n_cross] = np.where(
+        extra["fmonth"][:n_cross] < last_month,
+        extra["fmonth"][:n_cross] + 1,
+        extra["fmonth"][:n_cross] - 1,
+    )
     table = pa.table({k: np.concatenate([cols[k], extra[k]]) for k in cols})
-    stats = {"cross_file_duplicates": n_cross, "within_file_duplicates": int(within.sum()),
-             "bad_timestamps": int((bad_code > 0).sum())}
+    stats = {
+        "cross_file_duplicates": n_cross,
+        "within_file_duplicates": int(within.sum()),
+        "bad_timestamps": int((bad_code > 0).sum()),
+    }
     return table, stats
 
 
@@ -666,9 +852,11 @@ def _event_select(width: int, json_properties: bool, month: int) -> str:
         f"when {code} then ', \"{key}\": \"' || {_sql_list(values)}[x % {len(values)} + 1] || '\"'"
         for code, (key, values) in EXTRA_VALUES.items()
     )
-    props = (f"'{{\"plan\": \"' || {_sql_list(PLAN_TIERS)}[plan + 1] || '\", \"source\": \"' || "
-             f"{_sql_list(SOURCES)}[src + 1] || '\"' || "
-             f"case name {extra_cases} else '' end || '}}'")
+    props = (
+        f'\'{{"plan": "\' || {_sql_list(PLAN_TIERS)}[plan + 1] || \'", "source": "\' || '
+        f"{_sql_list(SOURCES)}[src + 1] || '\"' || "
+        f"case name {extra_cases} else '' end || '}}'"
+    )
     if json_properties:
         props = f"({props})::json"
     ts = "make_timestamp(ts * 1000000)"
@@ -704,19 +892,32 @@ def _write_events(con, events_dir: Path, width: int, formats: tuple[str, ...] = 
         files[fmt] += 1
         if fmt == "parquet":
             table = con.sql(_event_select(width, False, month)).to_arrow_table()
-            pq.write_table(table, path, compression="zstd", row_group_size=1 << 20,
-                           write_statistics=True)
+            pq.write_table(
+                table, path, compression="zstd", row_group_size=1 << 20, write_statistics=True
+            )
             continue
-        options = {"csv": "format csv, header true", "jsonl": "format json",
-                   "jsonl.gz": "format json, compression gzip"}[fmt]
+        options = {
+            "csv": "format csv, header true",
+            "jsonl": "format json",
+            "jsonl.gz": "format json, compression gzip",
+        }[fmt]
         query = _event_select(width, fmt != "csv", int(month))
         con.execute(f"copy ({query}) to {literal(path)} ({options})")
     return {"event_files": len(months), "event_files_by_format": files}
 
 
-def _generate_events(rng: np.random.Generator, a: dict, churn: np.ndarray, out_dir: Path,
-                     end_ts: float, accounts: int, events_per_account: int, seed: int,
-                     width: int, formats: tuple[str, ...] = FORMATS) -> dict:
+def _generate_events(
+    rng: np.random.Generator,
+    a: dict,
+    churn: np.ndarray,
+    out_dir: Path,
+    end_ts: float,
+    accounts: int,
+    events_per_account: int,
+    seed: int,
+    width: int,
+    formats: tuple[str, ...] = FORMATS,
+) -> dict:
     act = _plan_activity(rng, a, churn, end_ts, accounts, events_per_account)
     n = a["n"]
     bg_total = int(act["n_bg"].sum())
@@ -725,9 +926,11 @@ def _generate_events(rng: np.random.Generator, a: dict, churn: np.ndarray, out_d
     k_within = max(2, round(bg_total * 5e-5))
     k_bad = max(3, round(bg_total * 1e-4))
     picks = rng.choice(bg_total, size=min(bg_total, k_cross + k_within + k_bad), replace=False)
-    bad = {"cross_file": np.sort(picks[:k_cross]),
-           "within_file": np.sort(picks[k_cross:k_cross + k_within]),
-           "timestamp": np.sort(picks[k_cross + k_within:])}
+    bad = {
+        "cross_file": np.sort(picks[:k_cross]),
+        "within_file": np.sort(picks[k_cross : k_cross + k_within]),
+        "timestamp": np.sort(picks[k_cross + k_within :]),
+    }
     last_month = int(_months(np.array([int(end_ts) - 1]))[0])
 
     stats = {"cross_file_duplicates": 0, "within_file_duplicates": 0, "bad_timestamps": 0}
@@ -754,27 +957,41 @@ def _generate_events(rng: np.random.Generator, a: dict, churn: np.ndarray, out_d
         k_unknown = max(3, round(bg_total * 1e-4))
         ts = np.floor(end_ts - rng.uniform(1, 180, k_unknown) * DAY).astype(np.int64)
         unknown = {
-            "acc": n + 1 + np.arange(k_unknown) % 3, "usr": rng.integers(0, 3, k_unknown),
-            "name": BACKGROUND_NAMES[rng.integers(0, 4, k_unknown)], "ts": ts,
+            "acc": n + 1 + np.arange(k_unknown) % 3,
+            "usr": rng.integers(0, 3, k_unknown),
+            "name": BACKGROUND_NAMES[rng.integers(0, 4, k_unknown)],
+            "ts": ts,
             "bg": np.full(k_unknown, -1),
         }
-        table, _ = _finish_events(rng, unknown, a["plan"], seq, seed,
-                                  {k: np.zeros(0, np.int64) for k in bad}, last_month)
+        table, _ = _finish_events(
+            rng, unknown, a["plan"], seq, seed, {k: np.zeros(0, np.int64) for k in bad}, last_month
+        )
         con.register("chunk", table)
         con.execute("insert into ev select * from chunk")
         con.unregister("chunk")
         events += table.num_rows
         written = _write_events(con, out_dir / "product" / "events", width, formats)
         con.close()
-    return {"events": events, **written, "duplicate_event_rows": stats["cross_file_duplicates"]
-            + stats["within_file_duplicates"], **stats, "unknown_account_events": k_unknown}
+    return {
+        "events": events,
+        **written,
+        "duplicate_event_rows": stats["cross_file_duplicates"] + stats["within_file_duplicates"],
+        **stats,
+        "unknown_account_events": k_unknown,
+    }
 
 
 # --- entry points ------------------------------------------------------------------------------
 
-def generate_landing(out_dir: Path, accounts: int = 300, seed: int = 7,
-                     end_date: date = date(2026, 11, 1), events_per_account: int = 120,
-                     formats: tuple[str, ...] = FORMATS) -> dict:
+
+def generate_landing(
+    out_dir: Path,
+    accounts: int = 300,
+    seed: int = 7,
+    end_date: date = date(2026, 11, 1),
+    events_per_account: int = 120,
+    formats: tuple[str, ...] = FORMATS,
+) -> dict:
     """Write the canonical landing layout (SPEC §3) under `out_dir`; return the counts written.
 
     Deterministic: the same arguments give byte-identical files. Facts are dated before
@@ -792,26 +1009,47 @@ def generate_landing(out_dir: Path, accounts: int = 300, seed: int = 7,
     a = _simulate_accounts(rng, accounts, end_ts)
     contracts, churn = _contracts_and_churn(a, end_ts)
     counts = _write_crm(rng, a, contracts, churn, out_dir, end_ts, width)
-    counts.update(_generate_events(rng, a, churn, out_dir, end_ts, accounts, events_per_account,
-                                   seed, width, tuple(formats)))
+    counts.update(
+        _generate_events(
+            rng,
+            a,
+            churn,
+            out_dir,
+            end_ts,
+            accounts,
+            events_per_account,
+            seed,
+            width,
+            tuple(formats),
+        )
+    )
     return counts
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sample_data.generate",
-                                     description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m sample_data.generate", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--out", type=Path, default=Path("data/landing"))
     parser.add_argument("--accounts", type=int, default=300)
     parser.add_argument("--events-per-account", type=int, default=120)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--end-date", type=date.fromisoformat, default=date(2026, 11, 1))
-    parser.add_argument("--formats", default=",".join(FORMATS),
-                        help="event file formats, rotated by month (default: all four)")
+    parser.add_argument(
+        "--formats",
+        default=",".join(FORMATS),
+        help="event file formats, rotated by month (default: all four)",
+    )
     args = parser.parse_args(argv)
     began = time.perf_counter()
-    counts = generate_landing(args.out, accounts=args.accounts, seed=args.seed,
-                              end_date=args.end_date, events_per_account=args.events_per_account,
-                              formats=tuple(args.formats.split(",")))
+    counts = generate_landing(
+        args.out,
+        accounts=args.accounts,
+        seed=args.seed,
+        end_date=args.end_date,
+        events_per_account=args.events_per_account,
+        formats=tuple(args.formats.split(",")),
+    )
     print(json.dumps(counts, indent=2))
     print(f"wrote {args.out} in {time.perf_counter() - began:.1f}s", file=sys.stderr)
     return 0

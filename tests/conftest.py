@@ -82,8 +82,9 @@ def pytest_collection_modifyitems(config, items):
         info = getattr(item, "_fixtureinfo", None)
         if info is None:
             continue
-        if any(d.scope == "module" for defs in info.name2fixturedefs.values() for d in defs
-               if d.baseid):  # baseid "": a plugin's fixture (pytest's own, xdist's)
+        if any(
+            d.scope == "module" for defs in info.name2fixturedefs.values() for d in defs if d.baseid
+        ):  # baseid "": a plugin's fixture (pytest's own, xdist's)
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
 
 

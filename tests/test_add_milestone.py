@@ -53,13 +53,19 @@ def test_a_new_crm_milestone_is_configuration_only(tmp_path, monkeypatch):
     _add_column(landing / "crm" / "onboarding.csv", "security_review_at", REVIEWS)
 
     schema_file = _insert_before(
-        paths.SCHEMA_FILE, "      full_value_at: {type: timestamp", tmp_path / "schema.yml",
+        paths.SCHEMA_FILE,
+        "      full_value_at: {type: timestamp",
+        tmp_path / "schema.yml",
         '      security_review_at: {type: timestamp, description: "Security review passed '
-        '(UTC)."}\n')
+        '(UTC)."}\n',
+    )
     catalogue_file = _insert_before(
-        paths.CATALOGUE_FILE, "  - name: full_value\n", tmp_path / "ttv.yml",
+        paths.CATALOGUE_FILE,
+        "  - name: full_value\n",
+        tmp_path / "ttv.yml",
         "  - name: security_reviewed\n    source: crm\n    owner: it\n"
-        "    crm_field: security_review_at\n    description: Security review passed.\n")
+        "    crm_field: security_review_at\n    description: Security review passed.\n",
+    )
 
     monkeypatch.setenv("TTV_SCHEMA", str(schema_file))
     monkeypatch.setenv("TTV_CATALOGUE", str(catalogue_file))
@@ -67,15 +73,24 @@ def test_a_new_crm_milestone_is_configuration_only(tmp_path, monkeypatch):
     outcome = build_warehouse(monkeypatch, landing, warehouse, SMALL_AS_OF)
     assert outcome.success, "\n".join(outcome.lines)
 
-    rows = {r[0]: r[1:] for r in query(warehouse, """
+    rows = {
+        r[0]: r[1:]
+        for r in query(
+            warehouse,
+            """
         select account_id, milestone_order, source, owner, reached_at, days_from_start, status
-        from marts.account_milestones where milestone = 'security_reviewed'""")}
+        from marts.account_milestones where milestone = 'security_reviewed'""",
+        )
+    }
     accounts = query(warehouse, "select account_id from marts.account_ttv order by all")
     # one row per account, reached or not (SPEC §4)
     assert sorted(rows) == [a for (a,) in accounts]
     # placed before full_value: the 14th of the 15 milestones, in catalogue order
-    full_value_order = query(warehouse, "select distinct milestone_order from "
-                                        "marts.account_milestones where milestone = 'full_value'")
+    full_value_order = query(
+        warehouse,
+        "select distinct milestone_order from "
+        "marts.account_milestones where milestone = 'full_value'",
+    )
     assert {r[0] for r in rows.values()} == {full_value_order[0][0] - 1}
     for account, start in STARTS.items():
         reached = dt.datetime.fromisoformat(REVIEWS[account].replace("Z", ""))

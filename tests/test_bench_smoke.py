@@ -11,13 +11,37 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 def test_bench_script_runs_at_a_tiny_size_and_reports_every_figure(tmp_path):
     out = tmp_path / "results.json"
     done = subprocess.run(
-        [sys.executable, "bench/run_bench.py", "--accounts", "30", "--events", "3000",
-         "--single-size", "--out", str(out), "--workdir", str(tmp_path / "work")],
-        cwd=PROJECT_DIR, capture_output=True, text=True)
+        [
+            sys.executable,
+            "bench/run_bench.py",
+            "--accounts",
+            "30",
+            "--events",
+            "3000",
+            "--single-size",
+            "--out",
+            str(out),
+            "--workdir",
+            str(tmp_path / "work"),
+        ],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     result = json.loads(out.read_text())
-    for key in ("events", "accounts", "limit_s", "full_s", "daily_s", "nochange_s",
-                "peak_rss_mb", "full_over_limit", "daily_over_full", "full_stages_s"):
+    for key in (
+        "events",
+        "accounts",
+        "limit_s",
+        "full_s",
+        "daily_s",
+        "nochange_s",
+        "peak_rss_mb",
+        "full_over_limit",
+        "daily_over_full",
+        "full_stages_s",
+    ):
         assert key in result, key
     assert result["accounts"] == 30
     # about 100 events for each of the 30 accounts (the generator's activity model varies it)
@@ -30,9 +54,24 @@ def test_many_files_bench_runs_at_a_tiny_size_and_records_beside_the_other_figur
     out = tmp_path / "results.json"
     out.write_text(json.dumps({"full_s": 1.5}))
     done = subprocess.run(
-        [sys.executable, "bench/many_files.py", "--accounts", "20", "--events", "2000",
-         "--files", "30", "--repeat", "1", "--out", str(out)],
-        cwd=PROJECT_DIR, capture_output=True, text=True)
+        [
+            sys.executable,
+            "bench/many_files.py",
+            "--accounts",
+            "20",
+            "--events",
+            "2000",
+            "--files",
+            "30",
+            "--repeat",
+            "1",
+            "--out",
+            str(out),
+        ],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     result = json.loads(out.read_text())
     assert result["full_s"] == 1.5  # the daily-job figures stay

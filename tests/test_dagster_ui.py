@@ -18,8 +18,13 @@ def test_dbt_models_are_grouped_by_layer():
 
 
 def dbt_check_specs():
-    return [spec for assets in defs.assets if isinstance(assets, dg.AssetsDefinition)
-            for spec in assets.check_specs if not spec.name.startswith("gx_")]
+    return [
+        spec
+        for assets in defs.assets
+        if isinstance(assets, dg.AssetsDefinition)
+        for spec in assets.check_specs
+        if not spec.name.startswith("gx_")
+    ]
 
 
 def test_every_dbt_test_check_has_a_description_and_a_readable_name():
@@ -32,7 +37,8 @@ def test_every_dbt_test_check_has_a_description_and_a_readable_name():
     assert all(s.description for s in dbt_specs), [s.name for s in dbt_specs if not s.description]
     by_name = {s.name: s.description for s in dbt_specs}
     assert by_name["resolved_accounts_account_id_unique"] == (
-        "Every value of `int_accounts_resolved.account_id` is unique.")
+        "Every value of `int_accounts_resolved.account_id` is unique."
+    )
     named = [s.name for s in dbt_specs if s.asset_key.path[0] in ("marts", "intermediate")]
     assert len(named) > 50
     unreadable = [n for n in named if len(n) > 40 or "__" in n]
@@ -44,15 +50,23 @@ def test_a_dbt_test_result_is_recorded_as_a_check_evaluation(small_run):
     _, outcome = small_run
     evaluated = {(c.asset_key.to_user_string(), c.check_name) for c in outcome.checks}
     assert ("marts/account_ttv", "account_ttv_achieved_iff_value_at") in evaluated
-    assert ("intermediate/int_accounts_resolved", "resolved_accounts_account_id_unique") in evaluated
+    assert (
+        "intermediate/int_accounts_resolved",
+        "resolved_accounts_account_id_unique",
+    ) in evaluated
     expected = {(s.asset_key.to_user_string(), s.name) for s in dbt_check_specs()}
     assert expected <= evaluated
 
 
 def test_a_test_description_comes_from_its_arguments_or_its_own_words():
-    accepted = {"name": "t", "column_name": "status",
-                "test_metadata": {"name": "accepted_values",
-                                  "kwargs": {"column_name": "status", "values": ["a", "b"]}}}
+    accepted = {
+        "name": "t",
+        "column_name": "status",
+        "test_metadata": {
+            "name": "accepted_values",
+            "kwargs": {"column_name": "status", "values": ["a", "b"]},
+        },
+    }
     assert describe_test(accepted, "m") == "`m.status` only holds a, b."
     own = {"name": "t", "description": "Shares add up to 1."}
     assert describe_test(own, "m") == "Shares add up to 1."
@@ -63,9 +77,12 @@ def test_a_built_model_carries_its_column_types_and_row_count(small_run):
     warehouse, outcome = small_run
     with duckdb.connect(str(warehouse), read_only=True) as con:
         rows = con.execute("select count(*) from marts.account_ttv").fetchone()[0]
-        types = dict(con.execute(
-            "select column_name, data_type from information_schema.columns "
-            "where table_schema = 'marts' and table_name = 'account_ttv'").fetchall())
+        types = dict(
+            con.execute(
+                "select column_name, data_type from information_schema.columns "
+                "where table_schema = 'marts' and table_name = 'account_ttv'"
+            ).fetchall()
+        )
     meta = outcome.materializations["marts/account_ttv"]
     assert meta["dagster/row_count"] == rows
     schema = {c.name: c.type for c in meta["dagster/column_schema"].columns}
@@ -81,9 +98,12 @@ def test_dbt_tests_keep_their_rows_in_the_working_file_only(small_run):
     stored_in = {}
     for path in (paths.working_warehouse_path(warehouse), warehouse):
         with duckdb.connect(str(path), read_only=True) as con:
-            stored_in[path] = dict(con.execute(
-                "select table_name, estimated_size from duckdb_tables() "
-                "where schema_name = 'test_failures'").fetchall())
+            stored_in[path] = dict(
+                con.execute(
+                    "select table_name, estimated_size from duckdb_tables() "
+                    "where schema_name = 'test_failures'"
+                ).fetchall()
+            )
     kept = stored_in[paths.working_warehouse_path(warehouse)]
     assert "account_ttv_achieved_iff_value_at" in kept
     assert "resolved_accounts_account_id_unique" in kept

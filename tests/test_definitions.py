@@ -11,14 +11,36 @@ from dagster_project.defs.schedules.schedules import ttv_daily_schedule
 def test_asset_graph_runs_from_landing_zone_to_every_mart():
     graph = defs.resolve_asset_graph()
     keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
-    ingest = {"crm/accounts", "crm/contracts", "crm/onboarding", "product/events",
-              "config/milestones", "config/journeys", "config/segments",
-              "config/milestone_events", "config/milestone_targets"}
-    marts = {f"marts/{name}" for name in ("account_milestones", "account_ttv", "journey_steps",
-                                          "journey_step_summary", "cohort_ttv", "ttv_retention",
-                                          "account_revenue", "churn_reasons", "stalled_accounts",
-                                          "quartile_profile", "experiment_results", "free_to_paid",
-                                          "feature_adoption", "ttv_benchmarks")}
+    ingest = {
+        "crm/accounts",
+        "crm/contracts",
+        "crm/onboarding",
+        "product/events",
+        "config/milestones",
+        "config/journeys",
+        "config/segments",
+        "config/milestone_events",
+        "config/milestone_targets",
+    }
+    marts = {
+        f"marts/{name}"
+        for name in (
+            "account_milestones",
+            "account_ttv",
+            "journey_steps",
+            "journey_step_summary",
+            "cohort_ttv",
+            "ttv_retention",
+            "account_revenue",
+            "churn_reasons",
+            "stalled_accounts",
+            "quartile_profile",
+            "experiment_results",
+            "free_to_paid",
+            "feature_adoption",
+            "ttv_benchmarks",
+        )
+    }
     assert ingest <= keys
     assert marts <= keys
     # the dbt sources are wired to the ingest assets
@@ -32,15 +54,18 @@ def test_great_expectations_suites_are_blocking_checks():
     assert ("product/events", "gx_raw_events") in checks
     assert ("marts/account_ttv", "gx_account_ttv") in checks
     check_defs = {c.check_key.name: c for c in defs.asset_checks}
-    assert all(next(iter(check_defs[name].check_specs)).blocking
-               for name in ("gx_raw_events", "gx_account_ttv"))
+    assert all(
+        next(iter(check_defs[name].check_specs)).blocking
+        for name in ("gx_raw_events", "gx_account_ttv")
+    )
 
 
 def test_schedule_runs_daily_at_six_utc_as_of_the_scheduled_day():
     assert ttv_daily_schedule.cron_schedule == "0 6 * * *"
     assert ttv_daily_schedule.execution_timezone == "UTC"
     context = dg.build_schedule_context(
-        scheduled_execution_time=dt.datetime(2026, 3, 5, 6, 0, tzinfo=dt.timezone.utc))
+        scheduled_execution_time=dt.datetime(2026, 3, 5, 6, 0, tzinfo=dt.UTC)
+    )
     request = ttv_daily_schedule.evaluate_tick(context).run_requests[0]
     assert request.run_config["ops"]["ttv_dbt_models"]["config"]["as_of"] == "2026-03-05"
     assert request.run_key == "2026-03-05"
@@ -58,17 +83,27 @@ def test_every_guarded_table_has_a_blocking_suite_and_publication_comes_last():
     for source in ("accounts", "contracts", "onboarding"):
         assert ("crm/" + source, f"gx_raw_{source}") in checks
     assert ("product/events", "gx_raw_landed_files") in checks
-    for mart in ("account_milestones", "account_ttv", "journey_steps", "journey_step_summary",
-                 "cohort_ttv", "ttv_retention"):
+    for mart in (
+        "account_milestones",
+        "account_ttv",
+        "journey_steps",
+        "journey_step_summary",
+        "cohort_ttv",
+        "ttv_retention",
+    ):
         assert (f"marts/{mart}", f"gx_{mart}") in checks
     check_defs = {c.check_key.name: c for c in defs.asset_checks}
     assert all(next(iter(check_defs[g.check_name].check_specs)).blocking for g in GUARDED)
     # the published warehouse depends on every mart and every loaded table
     parents = graph.get(dg.AssetKey("published_warehouse")).parent_keys
     assert {f"marts/{m}" for m in ("account_ttv", "cohort_ttv", "ttv_retention")} <= {
-        k.to_user_string() for k in parents}
-    assert {dg.AssetKey(["crm", "accounts"]), dg.AssetKey(["product", "events"]),
-            dg.AssetKey(["config", "segments"])} <= parents
+        k.to_user_string() for k in parents
+    }
+    assert {
+        dg.AssetKey(["crm", "accounts"]),
+        dg.AssetKey(["product", "events"]),
+        dg.AssetKey(["config", "segments"]),
+    } <= parents
     assert dg.AssetKey("published_warehouse") in ttv_daily_job_keys()
 
 
@@ -84,7 +119,8 @@ def test_each_suite_names_its_table_once_and_is_checked_on_it():
     from dagster_project.paths import EXPECTATIONS_DIR
 
     assert sorted(g.suite for g in GUARDED) == sorted(
-        p.stem for p in EXPECTATIONS_DIR.glob("*.json"))
+        p.stem for p in EXPECTATIONS_DIR.glob("*.json")
+    )
     events = next(g for g in GUARDED if g.suite == "raw_events")
     assert events.table == ("raw", "events_latest_load")
     specs = {spec.name: spec for c in defs.asset_checks for spec in c.check_specs}

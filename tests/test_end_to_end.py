@@ -100,7 +100,7 @@ def T(s: str) -> dt.datetime:
 def _norm(v):
     """Make DuckDB values comparable: aware timestamps -> naive UTC, Decimal -> float."""
     if isinstance(v, dt.datetime) and v.tzinfo is not None:
-        return v.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return v.astimezone(dt.UTC).replace(tzinfo=None)
     if isinstance(v, Decimal):
         return float(v)
     return v
@@ -110,7 +110,7 @@ def rows(warehouse: Path, sql: str, params=None) -> list[dict]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         cur = con.execute(sql, params or [])
         names = [d[0] for d in cur.description]
-        return [{n: _norm(v) for n, v in zip(names, r)} for r in cur.fetchall()]
+        return [{n: _norm(v) for n, v in zip(names, r, strict=False)} for r in cur.fetchall()]
 
 
 def check(actual: dict, expected: dict, what: str) -> None:
@@ -140,11 +140,33 @@ def check(actual: dict, expected: dict, what: str) -> None:
 #   9 + 4 + 4 + 6 + 4 = 27; delivered rows 9 + 6 + 5 + 7 + 5 = 32 = 27 + 1 (E1104)
 #   + 2 duplicates + 2 quarantined.
 EVENTS_BEFORE_AS_OF = {
-    "E0101", "E0102", "E0103", "E0201", "E0501", "E0601", "E0602", "E0603", "E1201",
-    "E0202", "E0203", "E0204", "E0401",
-    "E1001", "E1002", "E1003", "E1301",
-    "E0901", "E0902", "E0903", "E0904", "E0905", "E0906",
-    "E0701", "E1101", "E1102", "E1103",
+    "E0101",
+    "E0102",
+    "E0103",
+    "E0201",
+    "E0501",
+    "E0601",
+    "E0602",
+    "E0603",
+    "E1201",
+    "E0202",
+    "E0203",
+    "E0204",
+    "E0401",
+    "E1001",
+    "E1002",
+    "E1003",
+    "E1301",
+    "E0901",
+    "E0902",
+    "E0903",
+    "E0904",
+    "E0905",
+    "E0906",
+    "E0701",
+    "E1101",
+    "E1102",
+    "E1103",
 }
 
 
@@ -707,78 +729,246 @@ JOURNEY_STEPS = {
     # A01: start 01-05 12:00, kickoff 4 days before it.
     "A01": [
         # kickoff 01-01 12:00 < start 01-05 12:00: parallel, 0
-        (IMPL, "contract_signed -> kickoff", "csm",
-         T("2026-01-05 12:00"), T("2026-01-01 12:00"), 0.0, True),
+        (
+            IMPL,
+            "contract_signed -> kickoff",
+            "csm",
+            T("2026-01-05 12:00"),
+            T("2026-01-01 12:00"),
+            0.0,
+            True,
+        ),
         # started = max(start, kickoff) = 01-05 12:00; 01-10 00:00 - 01-05 12:00 = 4.5
-        (IMPL, "kickoff -> access_provisioned", "it",
-         T("2026-01-05 12:00"), T("2026-01-10 00:00"), 4.5, False),
+        (
+            IMPL,
+            "kickoff -> access_provisioned",
+            "it",
+            T("2026-01-05 12:00"),
+            T("2026-01-10 00:00"),
+            4.5,
+            False,
+        ),
         # 01-20 12:00 - 01-10 00:00 = 10.5
-        (IMPL, "access_provisioned -> configuration_complete", "implementation",
-         T("2026-01-10 00:00"), T("2026-01-20 12:00"), 10.5, False),
+        (
+            IMPL,
+            "access_provisioned -> configuration_complete",
+            "implementation",
+            T("2026-01-10 00:00"),
+            T("2026-01-20 12:00"),
+            10.5,
+            False,
+        ),
         # 02-04 12:00 - 01-20 12:00 = 15.0
-        (IMPL, "configuration_complete -> data_migrated", "implementation",
-         T("2026-01-20 12:00"), T("2026-02-04 12:00"), 15.0, False),
+        (
+            IMPL,
+            "configuration_complete -> data_migrated",
+            "implementation",
+            T("2026-01-20 12:00"),
+            T("2026-02-04 12:00"),
+            15.0,
+            False,
+        ),
         # 02-09 12:00 - 02-04 12:00 = 5.0
-        (IMPL, "data_migrated -> training_complete", "csm",
-         T("2026-02-04 12:00"), T("2026-02-09 12:00"), 5.0, False),
+        (
+            IMPL,
+            "data_migrated -> training_complete",
+            "csm",
+            T("2026-02-04 12:00"),
+            T("2026-02-09 12:00"),
+            5.0,
+            False,
+        ),
         # 02-14 12:00 - 02-09 12:00 = 5.0
-        (IMPL, "training_complete -> first_production_use", "customer",
-         T("2026-02-09 12:00"), T("2026-02-14 12:00"), 5.0, False),
+        (
+            IMPL,
+            "training_complete -> first_production_use",
+            "customer",
+            T("2026-02-09 12:00"),
+            T("2026-02-14 12:00"),
+            5.0,
+            False,
+        ),
         # 02-20 00:00 - 02-14 12:00 = 5.5     (sum 0 + 4.5 + 10.5 + 15 + 5 + 5 + 5.5 = 45.5 = ttv)
-        (IMPL, "first_production_use -> value_achieved", "csm",
-         T("2026-02-14 12:00"), T("2026-02-20 00:00"), 5.5, False),
-        (ADOP, "contract_signed -> kickoff", "csm",
-         T("2026-01-05 12:00"), T("2026-01-01 12:00"), 0.0, True),
+        (
+            IMPL,
+            "first_production_use -> value_achieved",
+            "csm",
+            T("2026-02-14 12:00"),
+            T("2026-02-20 00:00"),
+            5.5,
+            False,
+        ),
+        (
+            ADOP,
+            "contract_signed -> kickoff",
+            "csm",
+            T("2026-01-05 12:00"),
+            T("2026-01-01 12:00"),
+            0.0,
+            True,
+        ),
         # started = max(start 01-05 12:00, kickoff 01-01 12:00); 01-12 12:00 - 01-05 12:00 = 7.0
-        (ADOP, "kickoff -> first_login", "customer",
-         T("2026-01-05 12:00"), T("2026-01-12 12:00"), 7.0, False),
+        (
+            ADOP,
+            "kickoff -> first_login",
+            "customer",
+            T("2026-01-05 12:00"),
+            T("2026-01-12 12:00"),
+            7.0,
+            False,
+        ),
         # 01-13 12:00 - 01-12 12:00 = 1.0
-        (ADOP, "first_login -> first_meaningful_action", "customer",
-         T("2026-01-12 12:00"), T("2026-01-13 12:00"), 1.0, False),
+        (
+            ADOP,
+            "first_login -> first_meaningful_action",
+            "customer",
+            T("2026-01-12 12:00"),
+            T("2026-01-13 12:00"),
+            1.0,
+            False,
+        ),
         # 01-15 12:00 - 01-13 12:00 = 2.0
-        (ADOP, "first_meaningful_action -> regular_usage", "customer",
-         T("2026-01-13 12:00"), T("2026-01-15 12:00"), 2.0, False),
+        (
+            ADOP,
+            "first_meaningful_action -> regular_usage",
+            "customer",
+            T("2026-01-13 12:00"),
+            T("2026-01-15 12:00"),
+            2.0,
+            False,
+        ),
         # 02-20 00:00 - 01-15 12:00 = 16.5 + 19 = 35.5   (sum 0 + 7 + 1 + 2 + 35.5 = 45.5)
-        (ADOP, "regular_usage -> value_achieved", "csm",
-         T("2026-01-15 12:00"), T("2026-02-20 00:00"), 35.5, False),
+        (
+            ADOP,
+            "regular_usage -> value_achieved",
+            "csm",
+            T("2026-01-15 12:00"),
+            T("2026-02-20 00:00"),
+            35.5,
+            False,
+        ),
     ],
     # A02: start 01-10 00:00; training (03-11) before data migration (03-21); login (01-15)
     # before kickoff (01-20).
     "A02": [
-        (IMPL, "contract_signed -> kickoff", "csm",
-         T("2026-01-10 00:00"), T("2026-01-20 00:00"), 10.0, False),
-        (IMPL, "kickoff -> access_provisioned", "it",
-         T("2026-01-20 00:00"), T("2026-01-25 00:00"), 5.0, False),
+        (
+            IMPL,
+            "contract_signed -> kickoff",
+            "csm",
+            T("2026-01-10 00:00"),
+            T("2026-01-20 00:00"),
+            10.0,
+            False,
+        ),
+        (
+            IMPL,
+            "kickoff -> access_provisioned",
+            "it",
+            T("2026-01-20 00:00"),
+            T("2026-01-25 00:00"),
+            5.0,
+            False,
+        ),
         # 02-19 - 01-25 = 6 + 19 = 25.0
-        (IMPL, "access_provisioned -> configuration_complete", "implementation",
-         T("2026-01-25 00:00"), T("2026-02-19 00:00"), 25.0, False),
+        (
+            IMPL,
+            "access_provisioned -> configuration_complete",
+            "implementation",
+            T("2026-01-25 00:00"),
+            T("2026-02-19 00:00"),
+            25.0,
+            False,
+        ),
         # 03-21 - 02-19 = 9 + 21 = 30.0
-        (IMPL, "configuration_complete -> data_migrated", "implementation",
-         T("2026-02-19 00:00"), T("2026-03-21 00:00"), 30.0, False),
+        (
+            IMPL,
+            "configuration_complete -> data_migrated",
+            "implementation",
+            T("2026-02-19 00:00"),
+            T("2026-03-21 00:00"),
+            30.0,
+            False,
+        ),
         # training 03-11 < started 03-21 (data_migrated): parallel, 0
-        (IMPL, "data_migrated -> training_complete", "csm",
-         T("2026-03-21 00:00"), T("2026-03-11 00:00"), 0.0, True),
+        (
+            IMPL,
+            "data_migrated -> training_complete",
+            "csm",
+            T("2026-03-21 00:00"),
+            T("2026-03-11 00:00"),
+            0.0,
+            True,
+        ),
         # started = latest earlier milestone = data_migrated 03-21 (not training 03-11);
         # 04-10 - 03-21 = 10 + 10 = 20.0
-        (IMPL, "training_complete -> first_production_use", "customer",
-         T("2026-03-21 00:00"), T("2026-04-10 00:00"), 20.0, False),
+        (
+            IMPL,
+            "training_complete -> first_production_use",
+            "customer",
+            T("2026-03-21 00:00"),
+            T("2026-04-10 00:00"),
+            20.0,
+            False,
+        ),
         # 04-20 - 04-10 = 10.0     (sum 10 + 5 + 25 + 30 + 0 + 20 + 10 = 100 = ttv)
-        (IMPL, "first_production_use -> value_achieved", "csm",
-         T("2026-04-10 00:00"), T("2026-04-20 00:00"), 10.0, False),
-        (ADOP, "contract_signed -> kickoff", "csm",
-         T("2026-01-10 00:00"), T("2026-01-20 00:00"), 10.0, False),
+        (
+            IMPL,
+            "first_production_use -> value_achieved",
+            "csm",
+            T("2026-04-10 00:00"),
+            T("2026-04-20 00:00"),
+            10.0,
+            False,
+        ),
+        (
+            ADOP,
+            "contract_signed -> kickoff",
+            "csm",
+            T("2026-01-10 00:00"),
+            T("2026-01-20 00:00"),
+            10.0,
+            False,
+        ),
         # first_login 01-15 < started 01-20 (kickoff): parallel, 0
-        (ADOP, "kickoff -> first_login", "customer",
-         T("2026-01-20 00:00"), T("2026-01-15 00:00"), 0.0, True),
+        (
+            ADOP,
+            "kickoff -> first_login",
+            "customer",
+            T("2026-01-20 00:00"),
+            T("2026-01-15 00:00"),
+            0.0,
+            True,
+        ),
         # started = max(01-10, 01-20, 01-15) = 01-20; project_created 02-09 - 01-20 = 20.0
-        (ADOP, "first_login -> first_meaningful_action", "customer",
-         T("2026-01-20 00:00"), T("2026-02-09 00:00"), 20.0, False),
+        (
+            ADOP,
+            "first_login -> first_meaningful_action",
+            "customer",
+            T("2026-01-20 00:00"),
+            T("2026-02-09 00:00"),
+            20.0,
+            False,
+        ),
         # regular_usage 02-09 00:00 == started 02-09 00:00: 0, not parallel (equal)
-        (ADOP, "first_meaningful_action -> regular_usage", "customer",
-         T("2026-02-09 00:00"), T("2026-02-09 00:00"), 0.0, False),
+        (
+            ADOP,
+            "first_meaningful_action -> regular_usage",
+            "customer",
+            T("2026-02-09 00:00"),
+            T("2026-02-09 00:00"),
+            0.0,
+            False,
+        ),
         # 04-20 - 02-09 = 19 + 31 + 20 = 70.0   (sum 10 + 0 + 20 + 0 + 70 = 100)
-        (ADOP, "regular_usage -> value_achieved", "csm",
-         T("2026-02-09 00:00"), T("2026-04-20 00:00"), 70.0, False),
+        (
+            ADOP,
+            "regular_usage -> value_achieved",
+            "csm",
+            T("2026-02-09 00:00"),
+            T("2026-04-20 00:00"),
+            70.0,
+            False,
+        ),
     ],
     # PLG accounts follow only product_led (SPEC §4.1): signed_up, first_login,
     # first_meaningful_action, first_value, regular_usage; no CRM milestones.
@@ -786,49 +976,125 @@ JOURNEY_STEPS = {
     # first_value 01-12 20:00 (teammate_invited); regular_usage 01-12 08:00.
     "A09": [
         # 01-10 20:00 - 01-10 08:00 = 0.5
-        (PLED, "signed_up -> first_login", "customer",
-         T("2026-01-10 08:00"), T("2026-01-10 20:00"), 0.5, False),
+        (
+            PLED,
+            "signed_up -> first_login",
+            "customer",
+            T("2026-01-10 08:00"),
+            T("2026-01-10 20:00"),
+            0.5,
+            False,
+        ),
         # 01-11 08:00 - 01-10 20:00 = 0.5
-        (PLED, "first_login -> first_meaningful_action", "customer",
-         T("2026-01-10 20:00"), T("2026-01-11 08:00"), 0.5, False),
+        (
+            PLED,
+            "first_login -> first_meaningful_action",
+            "customer",
+            T("2026-01-10 20:00"),
+            T("2026-01-11 08:00"),
+            0.5,
+            False,
+        ),
         # 01-12 20:00 - 01-11 08:00 = 1.5
-        (PLED, "first_meaningful_action -> first_value", "customer",
-         T("2026-01-11 08:00"), T("2026-01-12 20:00"), 1.5, False),
+        (
+            PLED,
+            "first_meaningful_action -> first_value",
+            "customer",
+            T("2026-01-11 08:00"),
+            T("2026-01-12 20:00"),
+            1.5,
+            False,
+        ),
         # regular_usage 01-12 08:00 < started 01-12 20:00 (first_value): parallel, 0
         # (sum 0.5 + 0.5 + 1.5 + 0 = 2.5 = ttv_days)
-        (PLED, "first_value -> regular_usage", "customer",
-         T("2026-01-12 20:00"), T("2026-01-12 08:00"), 0.0, True),
+        (
+            PLED,
+            "first_value -> regular_usage",
+            "customer",
+            T("2026-01-12 20:00"),
+            T("2026-01-12 08:00"),
+            0.0,
+            True,
+        ),
     ],
     # A10: no signed_up event, the clock starts at created_at 03-02 08:00: the journey's first
     # milestone is named `start`. login 03-03 20:00, project 03-04 08:00, first_value 03-12 08:00,
     # regular_usage never.
     "A10": [
         # 03-03 20:00 - 03-02 08:00 = 1.5
-        (PLED, "start -> first_login", "customer",
-         T("2026-03-02 08:00"), T("2026-03-03 20:00"), 1.5, False),
+        (
+            PLED,
+            "start -> first_login",
+            "customer",
+            T("2026-03-02 08:00"),
+            T("2026-03-03 20:00"),
+            1.5,
+            False,
+        ),
         # 03-04 08:00 - 03-03 20:00 = 0.5
-        (PLED, "first_login -> first_meaningful_action", "customer",
-         T("2026-03-03 20:00"), T("2026-03-04 08:00"), 0.5, False),
+        (
+            PLED,
+            "first_login -> first_meaningful_action",
+            "customer",
+            T("2026-03-03 20:00"),
+            T("2026-03-04 08:00"),
+            0.5,
+            False,
+        ),
         # 03-12 08:00 - 03-04 08:00 = 8.0   (sum 1.5 + 0.5 + 8 = 10.0 = ttv_days)
-        (PLED, "first_meaningful_action -> first_value", "customer",
-         T("2026-03-04 08:00"), T("2026-03-12 08:00"), 8.0, False),
-        (PLED, "first_value -> regular_usage", "customer",
-         T("2026-03-12 08:00"), None, None, None),
+        (
+            PLED,
+            "first_meaningful_action -> first_value",
+            "customer",
+            T("2026-03-04 08:00"),
+            T("2026-03-12 08:00"),
+            8.0,
+            False,
+        ),
+        (PLED, "first_value -> regular_usage", "customer", T("2026-03-12 08:00"), None, None, None),
     ],
     # A11: start = signed_up 05-28 12:00; login 05-29 00:00; project 05-30 12:00; first_value
     # not reached (its teammate_invited is after as-of); regular_usage 05-30 12:00.
     "A11": [
-        (PLED, "signed_up -> first_login", "customer",
-         T("2026-05-28 12:00"), T("2026-05-29 00:00"), 0.5, False),
+        (
+            PLED,
+            "signed_up -> first_login",
+            "customer",
+            T("2026-05-28 12:00"),
+            T("2026-05-29 00:00"),
+            0.5,
+            False,
+        ),
         # 05-30 12:00 - 05-29 00:00 = 1.5
-        (PLED, "first_login -> first_meaningful_action", "customer",
-         T("2026-05-29 00:00"), T("2026-05-30 12:00"), 1.5, False),
-        (PLED, "first_meaningful_action -> first_value", "customer",
-         T("2026-05-30 12:00"), None, None, None),
+        (
+            PLED,
+            "first_login -> first_meaningful_action",
+            "customer",
+            T("2026-05-29 00:00"),
+            T("2026-05-30 12:00"),
+            1.5,
+            False,
+        ),
+        (
+            PLED,
+            "first_meaningful_action -> first_value",
+            "customer",
+            T("2026-05-30 12:00"),
+            None,
+            None,
+            None,
+        ),
         # first_value skipped: the step starts from first_meaningful_action 05-30 12:00 and ends
         # at the same moment: 0 days, not parallel   (sum 0.5 + 1.5 + 0 = 2.0)
-        (PLED, "first_value -> regular_usage", "customer",
-         T("2026-05-30 12:00"), T("2026-05-30 12:00"), 0.0, False),
+        (
+            PLED,
+            "first_value -> regular_usage",
+            "customer",
+            T("2026-05-30 12:00"),
+            T("2026-05-30 12:00"),
+            0.0,
+            False,
+        ),
     ],
 }
 
@@ -910,13 +1176,20 @@ def test_journey_step_from_milestone_is_always_reached(built_small_warehouse):
 @pytest.mark.parametrize("account_id", sorted(JOURNEY_STEPS))
 def test_journey_steps(built_small_warehouse, account_id):
     got = [
-        (r["journey"], r["step"], r["owner"], r["started_at"], r["ended_at"], r["duration_days"],
-         r["in_parallel"])
+        (
+            r["journey"],
+            r["step"],
+            r["owner"],
+            r["started_at"],
+            r["ended_at"],
+            r["duration_days"],
+            r["in_parallel"],
+        )
         for r in _steps(built_small_warehouse, account_id)
     ]
     exp = JOURNEY_STEPS[account_id]
     assert [g[:2] for g in got] == [e[:2] for e in exp], "steps or their order differ"
-    for g, e in zip(got, exp):
+    for g, e in zip(got, exp, strict=False):
         assert g[2:5] == e[2:5], (g, e)
         assert g[5] == (None if e[5] is None else pytest.approx(e[5], abs=1e-9)), (g, e)
         assert g[6] is e[6] or g[6] == e[6], (g, e)
@@ -983,7 +1256,7 @@ def test_journey_step_durations_add_up(built_small_warehouse):
     for account_id in clean:
         start = accounts[account_id]["start_at"]
         journeys = (PLED,) if len(JOURNEY_SUMS[account_id]) == 1 else (IMPL, ADOP)
-        for journey, hand in zip(journeys, JOURNEY_SUMS[account_id]):
+        for journey, hand in zip(journeys, JOURNEY_SUMS[account_id], strict=False):
             key = (account_id, journey)
             end = max(start, latest.get(key, start))
             assert sums[key] == pytest.approx((end - start).total_seconds() / 86400, abs=1e-9), key
@@ -1079,19 +1352,42 @@ def test_journey_step_summary_product_led(built_small_warehouse):
     ]
     first, second, third, fourth = got
     # step 1: A09 0.5, A10 1.5, A11 0.5 -> sorted 0.5 0.5 1.5
-    check(first, dict(accounts_completed=3, avg_days=2.5 / 3, median_days=0.5,
-                      p25_days=0.5,  # position 0.5: 0.5 + 0.5 * (0.5 - 0.5)
-                      p75_days=1.0,  # position 1.5: 0.5 + 0.5 * (1.5 - 0.5)
-                      min_days=0.5, max_days=1.5), "PLG step 1")
+    check(
+        first,
+        dict(
+            accounts_completed=3,
+            avg_days=2.5 / 3,
+            median_days=0.5,
+            p25_days=0.5,  # position 0.5: 0.5 + 0.5 * (0.5 - 0.5)
+            p75_days=1.0,  # position 1.5: 0.5 + 0.5 * (1.5 - 0.5)
+            min_days=0.5,
+            max_days=1.5,
+        ),
+        "PLG step 1",
+    )
     # step 2: A09 0.5, A10 0.5, A11 1.5 -> median 0.5
     check(second, dict(accounts_completed=3, median_days=0.5), "PLG step 2")
     # step 3: A09 1.5, A10 8.0 (A11 not reached) -> median 4.75, the bottleneck
     # medians 0.5 + 0.5 + 4.75 + 0.0 = 5.75
-    check(third, dict(accounts_completed=2, median_days=4.75, share_of_journey=4.75 / 5.75,
-                      is_bottleneck=True), "PLG step 3")
+    check(
+        third,
+        dict(
+            accounts_completed=2, median_days=4.75, share_of_journey=4.75 / 5.75, is_bottleneck=True
+        ),
+        "PLG step 3",
+    )
     # step 4: A09 0.0 (parallel), A11 0.0 (A10 not reached) -> median 0, one in parallel
-    check(fourth, dict(accounts_completed=2, median_days=0.0, accounts_in_parallel=1,
-                       share_of_journey=0.0, is_bottleneck=False), "PLG step 4")
+    check(
+        fourth,
+        dict(
+            accounts_completed=2,
+            median_days=0.0,
+            accounts_in_parallel=1,
+            share_of_journey=0.0,
+            is_bottleneck=False,
+        ),
+        "PLG step 4",
+    )
 
 
 def test_journey_step_summary_has_each_step_once_per_segment(built_small_warehouse):
@@ -1103,8 +1399,12 @@ def test_journey_step_summary_has_each_step_once_per_segment(built_small_warehou
         " group by all having count(*) > 1",
     )
     assert dup == []
-    segments = {r["segment"] for r in rows(
-        built_small_warehouse, "select distinct segment from marts.journey_step_summary")}
+    segments = {
+        r["segment"]
+        for r in rows(
+            built_small_warehouse, "select distinct segment from marts.journey_step_summary"
+        )
+    }
     assert segments == {"Enterprise", "Mid-Market", "SMB", "PLG", "sales_led"}
 
 
@@ -1134,12 +1434,14 @@ def _cohort(warehouse, basis, grain, label, segment, dimension="all", value="all
 
 
 def test_cohort_has_no_all_segment(built_small_warehouse):
-    segments = {r["segment"] for r in rows(
-        built_small_warehouse, "select distinct segment from marts.cohort_ttv")}
+    segments = {
+        r["segment"]
+        for r in rows(built_small_warehouse, "select distinct segment from marts.cohort_ttv")
+    }
     assert segments == {"Enterprise", "Mid-Market", "SMB", "PLG", "sales_led"}
-    assert rows(built_small_warehouse,
-                "select distinct as_of_date from marts.cohort_ttv") == [
-        {"as_of_date": dt.date(2026, 6, 1)}]
+    assert rows(built_small_warehouse, "select distinct as_of_date from marts.cohort_ttv") == [
+        {"as_of_date": dt.date(2026, 6, 1)}
+    ]
 
 
 def test_cohort_month_january_sales_led(built_small_warehouse):
@@ -1201,8 +1503,11 @@ def test_cohort_quarter_q1_mid_market(built_small_warehouse):
     wh = built_small_warehouse
     check(_cohort(wh, "start", "quarter", "2026-Q1", "Mid-Market"), expected, "Q1 Mid-Market")
     # the same accounts as a dimension value of the sales_led group
-    check(_cohort(wh, "start", "quarter", "2026-Q1", "sales_led", "segment", "Mid-Market"),
-          expected, "Q1 sales_led by segment Mid-Market")
+    check(
+        _cohort(wh, "start", "quarter", "2026-Q1", "sales_led", "segment", "Mid-Market"),
+        expected,
+        "Q1 sales_led by segment Mid-Market",
+    )
 
 
 def test_cohort_target_attainment_with_open_windows(built_small_warehouse):
@@ -1270,30 +1575,50 @@ def test_cohort_value_basis(built_small_warehouse):
     # A13 04-15 (30.5), A02 04-20 (100.0) -> median 65.25
     check(q2, dict(accounts=2, median_ttv_days=65.25), "value 2026-Q2 sales_led")
     # Enterprise in Q1 by value date: A01 only (A03's value date is not trusted)
-    check(_cohort(wh, "value", "quarter", "2026-Q1", "Enterprise"),
-          dict(accounts=1, median_ttv_days=45.5), "value 2026-Q1 Enterprise")
+    check(
+        _cohort(wh, "value", "quarter", "2026-Q1", "Enterprise"),
+        dict(accounts=1, median_ttv_days=45.5),
+        "value 2026-Q1 Enterprise",
+    )
     # PLG by value month: A09 reached first_value 01-12 20:00 -> 2026-01
-    check(_cohort(wh, "value", "month", "2026-01", "PLG"),
-          dict(accounts=1, median_ttv_days=2.5, median_ttfv_days=2.5), "value 2026-01 PLG")
+    check(
+        _cohort(wh, "value", "month", "2026-01", "PLG"),
+        dict(accounts=1, median_ttv_days=2.5, median_ttfv_days=2.5),
+        "value 2026-01 PLG",
+    )
 
 
 def test_cohort_year_and_trailing_12_months(built_small_warehouse):
     wh = built_small_warehouse
     # trailing 12 months as of 2026-06-01: [2025-06-01, 2026-06-01)
     t12 = _cohort(wh, "start", "trailing_12_months", "trailing 12 months", "sales_led")
-    check(t12, dict(cohort_period=dt.date(2025, 6, 1),
-                    accounts=10,  # every sales-led account started in the window (A08 2025-11)
-                    reached_value=7),  # A01 A02 A03 A06 A08 A12 A13
-          "start trailing 12 months sales_led")
+    check(
+        t12,
+        dict(
+            cohort_period=dt.date(2025, 6, 1),
+            accounts=10,  # every sales-led account started in the window (A08 2025-11)
+            reached_value=7,
+        ),  # A01 A02 A03 A06 A08 A12 A13
+        "start trailing 12 months sales_led",
+    )
     # by value date: A08 (2025-12-03, 30.0), A06 20.5, A01 45.5, A12 60.0, A13 30.5, A02 100
     # -> 20.5 30 30.5 | 45.5 60 100 -> (30.5 + 45.5) / 2 = 38.0
     t12v = _cohort(wh, "value", "trailing_12_months", "trailing 12 months", "sales_led")
     check(t12v, dict(accounts=6, median_ttv_days=38.0), "value trailing 12 months sales_led")
     # 2025 by start: A08 alone (SMB), value at exactly 30.0 days
     y2025 = _cohort(wh, "start", "year", "2025", "SMB")
-    check(y2025, dict(cohort_period=dt.date(2025, 1, 1), accounts=1, reached_value=1,
-                      median_ttv_days=30.0, km_median_ttv_days=30.0, share_30_60=1.0),
-          "start 2025 SMB")
+    check(
+        y2025,
+        dict(
+            cohort_period=dt.date(2025, 1, 1),
+            accounts=1,
+            reached_value=1,
+            median_ttv_days=30.0,
+            km_median_ttv_days=30.0,
+            share_30_60=1.0,
+        ),
+        "start 2025 SMB",
+    )
     # no sales-led account started in 2025 except A08
     check(_cohort(wh, "start", "year", "2025", "sales_led"), dict(accounts=1), "2025 sales_led")
 
@@ -1326,6 +1651,7 @@ def test_cohort_without_value(built_small_warehouse):
 def test_ttv_retention(built_small_warehouse):
     sql = "select * from marts.ttv_retention"
     got = {(r["segment"], r["ttv_band"]): r for r in rows(built_small_warehouse, sql)}
+
     # Only accounts with a first term (SPEC §4.1): A10 (free, churned) and A11 (no contract) are
     # in no row. Per account: band, renewal outcome, first-term ARR
     #   A01 Ent 30-60 renewed 120000     A02 Ent >90 pending 90000   A03 Ent data_issue pending
@@ -1334,9 +1660,16 @@ def test_ttv_retention(built_small_warehouse):
     #   A08 SMB 30-60 unknown 15000      A09 PLG <30 renewed 1200    A12 MM 60-90 pending 60000
     #   A13 MM 30-60 renewed 45000
     def r(accounts, renewed=0, churned=0, pending=0, unknown=0, rate=None, arr=None):
-        return dict(accounts=accounts, renewed=renewed, churned=churned, pending=pending,
-                    unknown=unknown, renewal_rate=rate, avg_first_term_arr=arr,
-                    as_of_date=dt.date(2026, 6, 1))
+        return dict(
+            accounts=accounts,
+            renewed=renewed,
+            churned=churned,
+            pending=pending,
+            unknown=unknown,
+            renewal_rate=rate,
+            avg_first_term_arr=arr,
+            as_of_date=dt.date(2026, 6, 1),
+        )
 
     expected = {
         ("sales_led", "<30"): r(1, churned=1, rate=0.0, arr=12000.5),  # A06
@@ -1370,10 +1703,22 @@ def test_ttv_retention(built_small_warehouse):
 # SPEC §4.1: as_of_date everywhere, descriptions as DuckDB comments in the published file
 # --------------------------------------------------------------------------------------------
 
-MARTS = ("account_milestones", "account_ttv", "journey_steps", "journey_step_summary",
-         "cohort_ttv", "ttv_retention", "account_revenue", "churn_reasons", "stalled_accounts",
-         "quartile_profile", "experiment_results", "free_to_paid", "feature_adoption",
-         "ttv_benchmarks")
+MARTS = (
+    "account_milestones",
+    "account_ttv",
+    "journey_steps",
+    "journey_step_summary",
+    "cohort_ttv",
+    "ttv_retention",
+    "account_revenue",
+    "churn_reasons",
+    "stalled_accounts",
+    "quartile_profile",
+    "experiment_results",
+    "free_to_paid",
+    "feature_adoption",
+    "ttv_benchmarks",
+)
 
 
 @pytest.mark.parametrize("table", MARTS)
@@ -1384,24 +1729,32 @@ def test_every_mart_has_the_as_of_date(built_small_warehouse, table):
 
 def test_published_tables_and_columns_carry_their_descriptions(built_small_warehouse):
     # built_small_warehouse is the published file (copied out of the working file)
-    tables = rows(built_small_warehouse,
-                  "select schema_name, table_name, comment from duckdb_tables()"
-                  " where schema_name in ('marts', 'config')")
+    tables = rows(
+        built_small_warehouse,
+        "select schema_name, table_name, comment from duckdb_tables()"
+        " where schema_name in ('marts', 'config')",
+    )
     assert {t["table_name"] for t in tables if t["schema_name"] == "marts"} == set(MARTS)
     assert [t for t in tables if not t["comment"]] == []
-    undocumented = rows(built_small_warehouse,
-                        "select table_name, column_name from duckdb_columns()"
-                        " where schema_name in ('marts', 'config', 'raw', 'quarantine')"
-                        " and (comment is null or comment = '')")
+    undocumented = rows(
+        built_small_warehouse,
+        "select table_name, column_name from duckdb_columns()"
+        " where schema_name in ('marts', 'config', 'raw', 'quarantine')"
+        " and (comment is null or comment = '')",
+    )
     assert undocumented == []
-    loads = rows(built_small_warehouse,
-                 "select schema_name || '.' || table_name as name, comment from duckdb_tables()"
-                 " where schema_name in ('raw', 'quarantine') order by 1")
+    loads = rows(
+        built_small_warehouse,
+        "select schema_name || '.' || table_name as name, comment from duckdb_tables()"
+        " where schema_name in ('raw', 'quarantine') order by 1",
+    )
     assert [t["name"] for t in loads] == ["quarantine.rejected_rows", "raw.landed_files"]
     assert all(t["comment"] for t in loads)
     (cohort,) = [t for t in tables if t["table_name"] == "cohort_ttv"]
     assert cohort["comment"].startswith("One row per period basis")
-    (column,) = rows(built_small_warehouse,
-                     "select comment from duckdb_columns() where schema_name = 'marts'"
-                     " and table_name = 'journey_steps' and column_name = 'from_milestone'")
+    (column,) = rows(
+        built_small_warehouse,
+        "select comment from duckdb_columns() where schema_name = 'marts'"
+        " and table_name = 'journey_steps' and column_name = 'from_milestone'",
+    )
     assert "on ties the later one in journey order" in column["comment"]

@@ -6,8 +6,6 @@ full recomputation from raw.events."""
 
 import shutil
 
-import pytest
-
 from dagster_project import paths
 from tests.conftest import SMALL_AS_OF, SMALL_LANDING, build_warehouse, query
 from tests.test_rebuild import MARTS
@@ -35,8 +33,13 @@ def test_a_day_by_day_build_equals_a_full_build(built_small_warehouse, tmp_path,
     outcome = build_warehouse(monkeypatch, zone, warehouse, SMALL_AS_OF)
     assert outcome.success, "\n".join(outcome.lines)
     working = paths.working_warehouse_path(warehouse)
-    built_days = dict(query(working, "select event_date, max(day_events) "
-                                     "from intermediate.int_account_event_days group by all"))
+    built_days = dict(
+        query(
+            working,
+            "select event_date, max(day_events) "
+            "from intermediate.int_account_event_days group by all",
+        )
+    )
     for name in ("2026_01_late.csv",) + LATER:
         shutil.copy(later / name, zone / EVENTS / name)
     outcome = build_warehouse(monkeypatch, zone, warehouse, SMALL_AS_OF)
@@ -55,8 +58,13 @@ def test_a_day_by_day_build_equals_a_full_build(built_small_warehouse, tmp_path,
     assert sorted(query(working, aggregate)) == sorted(query(working, recomputed))
     # 15 January was rebuilt with the late events of that day (A02's login among them)
     late_on_15 = sum(line.split(",")[4].startswith("2026-01-15") for line in january[4:])
-    rows = dict(query(working, "select event_date, max(day_events) "
-                               "from intermediate.int_account_event_days group by all"))
+    rows = dict(
+        query(
+            working,
+            "select event_date, max(day_events) "
+            "from intermediate.int_account_event_days group by all",
+        )
+    )
     january_15 = next(d for d in rows if d.isoformat() == "2026-01-15")
     assert late_on_15 >= 1
     assert rows[january_15] == built_days[january_15] + late_on_15

@@ -24,8 +24,10 @@ def published(built_small_warehouse, tmp_path, monkeypatch):
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy2(built_small_warehouse, warehouse)
     paths.build_dir(warehouse).mkdir()
-    shutil.copy2(paths.build_dir(built_small_warehouse) / fingerprint.RECORD_FILE,
-                 paths.build_dir(warehouse) / fingerprint.RECORD_FILE)
+    shutil.copy2(
+        paths.build_dir(built_small_warehouse) / fingerprint.RECORD_FILE,
+        paths.build_dir(warehouse) / fingerprint.RECORD_FILE,
+    )
     monkeypatch.setenv("TTV_LANDING_DIR", str(SMALL_LANDING))
     monkeypatch.setenv("TTV_WAREHOUSE", str(warehouse))
     monkeypatch.setenv("TTV_AS_OF", SMALL_AS_OF)
@@ -39,9 +41,11 @@ def test_a_run_with_nothing_new_says_so_and_touches_nothing(published, capsys):
     logs = sorted(paths.run_log_dir(published).glob("run-*.log"))
     assert run.main() == run.EXIT_OK
     out = capsys.readouterr().out.splitlines()
-    assert out[-1].startswith(f"nothing new: the landing zone, catalogue, registry, settings, code "
-                              f"and as-of ({SMALL_AS_OF}) are those of the run that published "
-                              f"{published} at ")
+    assert out[-1].startswith(
+        f"nothing new: the landing zone, catalogue, registry, settings, code "
+        f"and as-of ({SMALL_AS_OF}) are those of the run that published "
+        f"{published} at "
+    )
     assert out[-1].endswith("; nothing was loaded, built or published (TTV_FORCE=1 runs anyway)")
     assert sha256(published) == before
     # stopped before the job: no Dagster run, no new log
@@ -57,9 +61,12 @@ def test_any_change_of_the_inputs_gives_the_run_its_work_back(published, tmp_pat
     assert fingerprint.inputs_digest(SMALL_AS_OF, copy) == digest
     # ... until a file lands or changes
     (copy / "product" / "events" / "2026_01.csv").open("a").write(
-        "E9999,A01,u0101,login,2026-05-30T12:00:00Z,{}\n")
-    changed = {"a landed file": fingerprint.inputs_digest(SMALL_AS_OF, copy),
-               "the as-of date": fingerprint.inputs_digest("2026-06-02")}
+        "E9999,A01,u0101,login,2026-05-30T12:00:00Z,{}\n"
+    )
+    changed = {
+        "a landed file": fingerprint.inputs_digest(SMALL_AS_OF, copy),
+        "the as-of date": fingerprint.inputs_digest("2026-06-02"),
+    }
     monkeypatch.setenv("TTV_MAX_SHRINK", "0.4")
     changed["a setting"] = fingerprint.inputs_digest(SMALL_AS_OF)
     monkeypatch.delenv("TTV_MAX_SHRINK")

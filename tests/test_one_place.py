@@ -8,10 +8,12 @@ import yaml
 from dagster_project import paths
 from dagster_project.lib import dbt_manifest, quality, report
 
-CODE = [*Path(paths.PROJECT_DIR, "dagster_project").rglob("*.py"),
-        *paths.DBT_PROJECT_DIR.glob("models/**/*.sql"),
-        *paths.DBT_PROJECT_DIR.glob("macros/**/*.sql"),
-        *paths.EXPECTATIONS_DIR.glob("*.json")]
+CODE = [
+    *Path(paths.PROJECT_DIR, "dagster_project").rglob("*.py"),
+    *paths.DBT_PROJECT_DIR.glob("models/**/*.sql"),
+    *paths.DBT_PROJECT_DIR.glob("macros/**/*.sql"),
+    *paths.EXPECTATIONS_DIR.glob("*.json"),
+]
 
 
 def test_the_bands_are_written_only_in_dbt_project_yml():
@@ -27,6 +29,9 @@ def test_the_bands_are_written_only_in_dbt_project_yml():
 
 def test_a_suite_reads_the_bands_where_it_says_so():
     suite = quality.load_suite(paths.EXPECTATIONS_DIR / "account_ttv.json")
-    value_sets = [e.value_set for e in suite.expectations
-                  if getattr(e, "column", None) == "ttv_band" and hasattr(e, "value_set")]
+    value_sets = [
+        e.value_set
+        for e in suite.expectations
+        if getattr(e, "column", None) == "ttv_band" and hasattr(e, "value_set")
+    ]
     assert value_sets == [[*dbt_manifest.ttv_bands(), "not_reached", "data_issue"]]

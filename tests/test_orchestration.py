@@ -15,7 +15,8 @@ from tests.conftest import query
 
 
 def test_the_working_warehouse_resource_writes_the_working_file_of_ttv_warehouse(
-        tmp_path, monkeypatch):
+    tmp_path, monkeypatch
+):
     published = tmp_path / "warehouse.duckdb"
     monkeypatch.setenv("TTV_WAREHOUSE", str(published))
     working = tmp_path / "warehouse.duckdb.build" / "warehouse.duckdb"
@@ -24,7 +25,7 @@ def test_the_working_warehouse_resource_writes_the_working_file_of_ttv_warehouse
     with pytest.raises(ZeroDivisionError):
         with WorkingWarehouse().get_connection() as con:
             con.execute("create table loaded as select 1 as n")
-            1 / 0  # a load that fails halfway
+            raise ZeroDivisionError("a load that fails halfway")
 
     with pytest.raises(duckdb.ConnectionException):
         con.execute("select 1")  # closed, error or not: dbt opens the file next
@@ -42,18 +43,23 @@ def test_dbt_gets_the_working_file_in_a_variable_of_its_own(tmp_path, monkeypatc
     resources["dbt"].setup_for_execution(dg.build_init_resource_context())
 
     assert os.environ["TTV_WORKING_WAREHOUSE"] == str(
-        tmp_path / "warehouse.duckdb.build" / "warehouse.duckdb")
+        tmp_path / "warehouse.duckdb.build" / "warehouse.duckdb"
+    )
     assert os.environ["TTV_WAREHOUSE"] == str(published)  # still the published file
 
 
 def test_the_manifest_is_read_never_parsed_at_import(tmp_path):
     project = tmp_path / "dbt_models"
-    shutil.copytree(paths.DBT_PROJECT_DIR, project,
-                    ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    shutil.copytree(
+        paths.DBT_PROJECT_DIR,
+        project,
+        ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"),
+    )
     manifest = project / "target" / "manifest.json"
 
-    with pytest.raises(dbt_manifest.ManifestMissing,
-                       match="no dbt manifest at .*: run `make install`"):
+    with pytest.raises(
+        dbt_manifest.ManifestMissing, match="no dbt manifest at .*: run `make install`"
+    ):
         dbt_manifest.prepared_manifest(manifest, project)
 
     manifest.parent.mkdir()

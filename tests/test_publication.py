@@ -36,10 +36,22 @@ import pytest
 from dagster_project import paths
 from tests.conftest import SMALL_AS_OF, SMALL_LANDING, build_warehouse, query
 
-MARTS = ("account_milestones", "account_ttv", "journey_steps", "journey_step_summary",
-         "cohort_ttv", "ttv_retention", "account_revenue", "churn_reasons", "stalled_accounts",
-         "quartile_profile", "experiment_results", "free_to_paid", "feature_adoption",
-         "ttv_benchmarks")
+MARTS = (
+    "account_milestones",
+    "account_ttv",
+    "journey_steps",
+    "journey_step_summary",
+    "cohort_ttv",
+    "ttv_retention",
+    "account_revenue",
+    "churn_reasons",
+    "stalled_accounts",
+    "quartile_profile",
+    "experiment_results",
+    "free_to_paid",
+    "feature_adoption",
+    "ttv_benchmarks",
+)
 
 
 def sha256(path: Path) -> str:
@@ -105,7 +117,8 @@ def test_a_duplicate_account_blocks_publication(previously_published, zone, monk
     check = failed_check(outcome, "gx_raw_accounts")
     assert check.severity == dg.AssetCheckSeverity.ERROR
     assert [(f["expectation"], f["unexpected_count"], f["examples"]) for f in failures(check)] == [
-        ("expect_column_values_to_be_unique", 2, ["A05"])]
+        ("expect_column_values_to_be_unique", 2, ["A05"])
+    ]
     assert "check FAILED crm/accounts:gx_raw_accounts" in text
     assert "raw.accounts.account_id: 2 rows not unique, e.g. ['A05']" in text
     # the models never ran on it
@@ -123,8 +136,10 @@ def test_an_unknown_segment_blocks_publication(previously_published, zone, monke
     assert failure["severity"] == "error" and failure["unexpected_count"] == 1
     assert failure["examples"] == [{"account_id": "A06", "segment": "Startup"}]
     assert failure["why"].startswith("the segment decides the start of the clock")
-    assert ("raw.accounts: 1 row with a segment the catalogue (config.segments) does not list, "
-            "e.g. [{'account_id': 'A06', 'segment': 'Startup'}]") in text
+    assert (
+        "raw.accounts: 1 row with a segment the catalogue (config.segments) does not list, "
+        "e.g. [{'account_id': 'A06', 'segment': 'Startup'}]"
+    ) in text
 
 
 def test_a_missing_required_column_stops_its_source(previously_published, zone, monkeypatch):
@@ -132,7 +147,7 @@ def test_a_missing_required_column_stops_its_source(previously_published, zone, 
     accounts = zone / "crm" / "accounts.csv"
     rows = [line.split(",") for line in accounts.read_text().splitlines()]
     drop = rows[0].index("segment")
-    accounts.write_text("".join(",".join(r[:drop] + r[drop + 1:]) + "\n" for r in rows))
+    accounts.write_text("".join(",".join(r[:drop] + r[drop + 1 :]) + "\n" for r in rows))
 
     outcome = build_warehouse(monkeypatch, zone, previously_published, SMALL_AS_OF)
 
@@ -140,8 +155,10 @@ def test_a_missing_required_column_stops_its_source(previously_published, zone, 
     # The loader's schema check (SPEC §5) is the check meant for a file: it stops the source
     # before anything is written. (The GX suites' columns check is the second line, for a table
     # that lost a column: tests/test_quality.py.)
-    assert "step FAILED crm__accounts: accounts stopped: crm/accounts.csv: missing field(s) " \
-           "segment for source 'accounts'" in text
+    assert (
+        "step FAILED crm__accounts: accounts stopped: crm/accounts.csv: missing field(s) "
+        "segment for source 'accounts'" in text
+    )
 
 
 # Two impossible dates in one export, published while readers read the warehouse: one full run
@@ -160,8 +177,9 @@ def flagged_run(built_small_warehouse, tmp_path_factory):
     shutil.copy2(built_small_warehouse, warehouse)
     landing = tmp_path / "landing"
     shutil.copytree(SMALL_LANDING, landing)
-    edit(landing / "crm" / "accounts.csv", "2026-01-05,2026-03-01T00:00:00Z",
-         "2026-01-05,2026-01-10")
+    edit(
+        landing / "crm" / "accounts.csv", "2026-01-05,2026-03-01T00:00:00Z", "2026-01-05,2026-01-10"
+    )
     edit(landing / "crm" / "onboarding.csv", "2026-04-15T12:00:00Z", "2026-03-10T12:00:00Z")
     digest, old = sha256(warehouse), fingerprint(warehouse)
 
@@ -171,17 +189,26 @@ def flagged_run(built_small_warehouse, tmp_path_factory):
         assert outcome.success, "\n".join(outcome.lines)
         new = fingerprint(warehouse)
         wait_for_reads(readers, "fresh", 3, of=new)  # a few reads of the new file
-    return dict(warehouse=warehouse, outcome=outcome, digest=digest, old=old, new=new,
-                seen={mode: records(log) for mode, (_, log) in readers.items()})
+    return dict(
+        warehouse=warehouse,
+        outcome=outcome,
+        digest=digest,
+        old=old,
+        new=new,
+        seen={mode: records(log) for mode, (_, log) in readers.items()},
+    )
 
 
 def test_a_churn_before_the_start_is_flagged_not_a_negative_duration(flagged_run):
     warehouse = flagged_run["warehouse"]
-    assert query(warehouse, "select value_status, days_onboarding, data_issue "
-                 "from marts.account_ttv where account_id = 'A05'") == [
-        ("churned_before_value", None, "churned_before_start")]
-    assert query(warehouse, "select count(*) from marts.account_ttv "
-                 "where days_onboarding < 0") == [(0,)]
+    assert query(
+        warehouse,
+        "select value_status, days_onboarding, data_issue "
+        "from marts.account_ttv where account_id = 'A05'",
+    ) == [("churned_before_value", None, "churned_before_start")]
+    assert query(warehouse, "select count(*) from marts.account_ttv where days_onboarding < 0") == [
+        (0,)
+    ]
 
 
 def test_a_value_before_the_start_is_published_flagged_and_reported(flagged_run):
@@ -194,15 +221,18 @@ def test_a_value_before_the_start_is_published_flagged_and_reported(flagged_run)
     (failure,) = failures(check)
     # A03 is in the fixture already (tests/test_end_to_end.py); A05 and A13 are the edits above
     assert failure["severity"] == "warn" and failure["unexpected_count"] == 3
-    assert failure["examples"] == [{"account_id": "A03", "data_issue": "value_before_start"},
-                                   {"account_id": "A05", "data_issue": "churned_before_start"},
-                                   {"account_id": "A13", "data_issue": "value_before_start"}]
+    assert failure["examples"] == [
+        {"account_id": "A03", "data_issue": "value_before_start"},
+        {"account_id": "A05", "data_issue": "churned_before_start"},
+        {"account_id": "A13", "data_issue": "value_before_start"},
+    ]
     assert "check WARN marts/account_ttv:gx_account_ttv" in text
     assert f"published {warehouse} as of {SMALL_AS_OF}" in text
     assert sha256(warehouse) != flagged_run["digest"]
-    assert query(warehouse, "select ttv_days, ttv_band, data_issue from "
-                            "marts.account_ttv where account_id = 'A13'") == [
-        (None, "data_issue", "value_before_start")]  # SPEC §4.1: a band, not NULL
+    assert query(
+        warehouse,
+        "select ttv_days, ttv_band, data_issue from marts.account_ttv where account_id = 'A13'",
+    ) == [(None, "data_issue", "value_before_start")]  # SPEC §4.1: a band, not NULL
 
 
 def test_a_negative_duration_forced_into_a_mart_blocks_publication(built_small_warehouse, tmp_path):
@@ -217,19 +247,24 @@ def test_a_negative_duration_forced_into_a_mart_blocks_publication(built_small_w
     shutil.copytree(paths.build_dir(built_small_warehouse), paths.build_dir(warehouse))
     digest = sha256(warehouse)
     with duckdb.connect(str(paths.working_warehouse_path(warehouse))) as con:
-        con.execute("update marts.journey_steps set duration_days = -2.5 "
-                    "where account_id = 'A02' and step = 'kickoff -> access_provisioned'")
+        con.execute(
+            "update marts.journey_steps set duration_days = -2.5 "
+            "where account_id = 'A02' and step = 'kickoff -> access_provisioned'"
+        )
 
     audit = dg.define_asset_job(
         "audit_and_publish",
         selection=dg.AssetSelection.assets(published_warehouse)
-        | dg.AssetSelection.checks(*gx_checks))
-    job = dg.Definitions(assets=defs.assets, asset_checks=defs.asset_checks, jobs=[audit],
-                         resources=defs.resources).resolve_job_def("audit_and_publish")
+        | dg.AssetSelection.checks(*gx_checks),
+    )
+    job = dg.Definitions(
+        assets=defs.assets, asset_checks=defs.asset_checks, jobs=[audit], resources=defs.resources
+    ).resolve_job_def("audit_and_publish")
     with pytest.MonkeyPatch.context() as monkeypatch:
         monkeypatch.setenv("TTV_WAREHOUSE", str(warehouse))
-        result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(),
-                                        raise_on_error=False)
+        result = job.execute_in_process(
+            instance=dg.DagsterInstance.ephemeral(), raise_on_error=False
+        )
 
     assert not result.success
     evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
@@ -239,10 +274,14 @@ def test_a_negative_duration_forced_into_a_mart_blocks_publication(built_small_w
     (failure,) = check.metadata["failures"].value
     assert failure["unexpected_count"] == 1 and failure["examples"] == [-2.5]
     assert failure["keys"] == [
-        {"account_id": "A02", "journey": "implementation", "step": "kickoff -> access_provisioned"}]
+        {"account_id": "A02", "journey": "implementation", "step": "kickoff -> access_provisioned"}
+    ]
     assert failure["message"].startswith("marts.journey_steps.duration_days: 1 row below 0")
-    assert all(e.passed or e.severity == dg.AssetCheckSeverity.WARN
-               for name, e in evaluations.items() if name != "gx_journey_steps")
+    assert all(
+        e.passed or e.severity == dg.AssetCheckSeverity.WARN
+        for name, e in evaluations.items()
+        if name != "gx_journey_steps"
+    )
     assert not result.get_asset_materialization_events()
     assert sha256(warehouse) == digest
 
@@ -251,18 +290,28 @@ def test_a_negative_duration_forced_into_a_mart_blocks_publication(built_small_w
 # Killed runs
 
 
-def start_run(warehouse: Path, landing: Path, as_of: str, log: Path,
-              pause_at: str | None = None) -> subprocess.Popen:
+def start_run(
+    warehouse: Path, landing: Path, as_of: str, log: Path, pause_at: str | None = None
+) -> subprocess.Popen:
     """`make run` in a subprocess, in its own process group so that dbt (a child of the run) is
     killed with it; an ephemeral Dagster instance (no DAGSTER_HOME)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TTV_", "DAGSTER_HOME"))}
-    env.update(TTV_LANDING_DIR=str(landing), TTV_WAREHOUSE=str(warehouse), TTV_AS_OF=as_of,
-               PYTHONUNBUFFERED="1")
+    env.update(
+        TTV_LANDING_DIR=str(landing),
+        TTV_WAREHOUSE=str(warehouse),
+        TTV_AS_OF=as_of,
+        PYTHONUNBUFFERED="1",
+    )
     command = ["tests.paused_run", pause_at] if pause_at else ["dagster_project.run"]
     with open(log, "w") as output:
-        return subprocess.Popen([sys.executable, "-m", *command], env=env,
-                                cwd=paths.PROJECT_DIR, stdout=output, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        return subprocess.Popen(
+            [sys.executable, "-m", *command],
+            env=env,
+            cwd=paths.PROJECT_DIR,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 def kill_when_paused(run: subprocess.Popen, warehouse: Path, point: str, log: Path) -> None:
@@ -280,11 +329,13 @@ def kill_when_paused(run: subprocess.Popen, warehouse: Path, point: str, log: Pa
 def assert_intact(warehouse: Path, digest: str) -> None:
     assert sha256(warehouse) == digest
     assert query(warehouse, "select count(*), max(as_of_date) from marts.account_ttv") == [
-        (13, dt.date(2026, 6, 1))]
+        (13, dt.date(2026, 6, 1))
+    ]
 
 
 def test_a_run_killed_while_loading_building_or_publishing_changes_nothing(
-        previously_published, zone, tmp_path):
+    previously_published, zone, tmp_path
+):
     warehouse = previously_published
     digest = sha256(warehouse)
     build = paths.build_dir(warehouse)
@@ -303,7 +354,8 @@ def test_a_run_killed_while_loading_building_or_publishing_changes_nothing(
     assert run.wait() == 0, log.read_text()[-3000:]
     assert sha256(warehouse) != digest
     assert query(warehouse, "select max(as_of_date) from marts.account_ttv") == [
-        (dt.date(2026, 5, 20),)]
+        (dt.date(2026, 5, 20),)
+    ]
     assert not list(build.glob("publishing-*"))  # the killed publication's file was cleared
 
 
@@ -344,8 +396,10 @@ with open(out, "w") as log:
 
 def fingerprint(warehouse: Path) -> dict:
     """As READER computes it."""
-    sql = ("select count(*)::bigint, "
-           "md5(coalesce(string_agg(r::varchar, '|' order by r::varchar), '')) from marts.{} r")
+    sql = (
+        "select count(*)::bigint, "
+        "md5(coalesce(string_agg(r::varchar, '|' order by r::varchar), '')) from marts.{} r"
+    )
     return {t: list(query(warehouse, sql.format(t))[0]) for t in MARTS}
 
 
@@ -364,11 +418,23 @@ def start_readers(warehouse: Path, folder: Path):
     readers = {
         # "fresh" opens the warehouse afresh for every read, "held" opened it before the run and
         # keeps its connection throughout
-        mode: (subprocess.Popen([sys.executable, "-c", READER, str(warehouse),
-                                 str(folder / f"{mode}.jsonl"), str(stop), mode,
-                                 ",".join(MARTS)]),
-               folder / f"{mode}.jsonl")
-        for mode in ("fresh", "held")}
+        mode: (
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-c",
+                    READER,
+                    str(warehouse),
+                    str(folder / f"{mode}.jsonl"),
+                    str(stop),
+                    mode,
+                    ",".join(MARTS),
+                ]
+            ),
+            folder / f"{mode}.jsonl",
+        )
+        for mode in ("fresh", "held")
+    }
     try:
         for mode in readers:
             wait_for_reads(readers, mode, 1)
@@ -394,8 +460,9 @@ def test_readers_see_the_old_warehouse_or_the_new_one_never_a_mix(flagged_run):
     seen = {}
     for mode, reads in flagged_run["seen"].items():
         assert not [r for r in reads if "error" in r], mode
-        versions = [("old" if r["seen"] == old else "new" if r["seen"] == new else "MIXED")
-                    for r in reads]
+        versions = [
+            ("old" if r["seen"] == old else "new" if r["seen"] == new else "MIXED") for r in reads
+        ]
         assert "MIXED" not in versions, mode
         seen[mode] = versions
     # a fresh connection moves from the old file to the new one, once

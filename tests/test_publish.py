@@ -23,8 +23,10 @@ def working_file(path: Path, with_marts: bool = True) -> Path:
         con.execute("create table quarantine.rejected_rows as select 'bad' as reason")
         con.execute("create table config.segments as select 'SMB' as segment")
         if with_marts:
-            con.execute("create table marts.account_ttv as "
-                        "select 'a' || range as account_id, range as ttv_days from range(3)")
+            con.execute(
+                "create table marts.account_ttv as "
+                "select 'a' || range as account_id, range as ttv_days from range(3)"
+            )
     return path
 
 
@@ -36,17 +38,27 @@ def test_publish_copies_the_analyst_tables_and_renames_the_new_file_into_place(t
 
     done = publish.publish(working, published)
 
-    assert done.tables == {"config.segments": 1, "marts.account_ttv": 3,
-                           "quarantine.rejected_rows": 1, "raw.landed_files": 1}
+    assert done.tables == {
+        "config.segments": 1,
+        "marts.account_ttv": 3,
+        "quarantine.rejected_rows": 1,
+        "raw.landed_files": 1,
+    }
     with duckdb.connect(str(published), read_only=True) as con:
-        tables = con.execute("select schema_name || '.' || table_name from duckdb_tables() "
-                             "order by 1").fetchall()
+        tables = con.execute(
+            "select schema_name || '.' || table_name from duckdb_tables() order by 1"
+        ).fetchall()
         assert [t for (t,) in tables] == sorted(done.tables)  # no raw.events, no staging
         assert con.execute("select * from marts.account_ttv order by account_id").fetchall() == [
-            ("a0", 0), ("a1", 1), ("a2", 2)]
+            ("a0", 0),
+            ("a1", 1),
+            ("a2", 2),
+        ]
     assert not stale.exists()
     assert sorted(p.name for p in paths.build_dir(published).iterdir()) == [
-        "publish.lock", published.name]
+        "publish.lock",
+        published.name,
+    ]
 
 
 def test_nothing_is_published_from_a_working_file_without_marts(tmp_path):
@@ -62,8 +74,9 @@ def test_nothing_is_published_from_a_working_file_without_marts(tmp_path):
 
 
 def evaluation(check: dg.AssetCheckKey, passed: bool, severity=dg.AssetCheckSeverity.ERROR):
-    return dg.AssetCheckEvaluation(asset_key=check.asset_key, check_name=check.name,
-                                   passed=passed, severity=severity)
+    return dg.AssetCheckEvaluation(
+        asset_key=check.asset_key, check_name=check.name, passed=passed, severity=severity
+    )
 
 
 def test_publication_needs_a_complete_build_audited_in_the_same_run():
@@ -75,8 +88,9 @@ def test_publication_needs_a_complete_build_audited_in_the_same_run():
     assert audit_problems(warned, built) == []
 
     first, *rest = sorted(REQUIRED_CHECKS, key=lambda k: k.to_user_string())
-    problems = audit_problems([evaluation(first, False)] + [evaluation(k, True) for k in rest],
-                              built)
+    problems = audit_problems(
+        [evaluation(first, False)] + [evaluation(k, True) for k in rest], built
+    )
     assert problems == [f"blocking checks failed: {first.asset_key.to_user_string()}:{first.name}"]
 
     problems = audit_problems(passing[1:], None)
@@ -90,33 +104,51 @@ def test_a_failing_dbt_test_is_explained_with_example_keys(tmp_path):
     database = tmp_path / "work.duckdb"
     with duckdb.connect(str(database)) as con:
         con.execute("create schema test_failures")
-        con.execute("create table test_failures.account_ttv_days_onboarding_not_negative as "
-                    "select * from (values ('A07', 'PLG', -1.5), ('A05', 'SMB', -5.0)) "
-                    "t(account_id, segment, days_onboarding)")
+        con.execute(
+            "create table test_failures.account_ttv_days_onboarding_not_negative as "
+            "select * from (values ('A07', 'PLG', -1.5), ('A05', 'SMB', -5.0)) "
+            "t(account_id, segment, days_onboarding)"
+        )
     unique_id = "test.ttv_warehouse.account_ttv_days_onboarding_not_negative.1a2b"
-    run_results = {"results": [
-        {"unique_id": unique_id, "status": "fail", "failures": 2},
-        {"unique_id": "test.ttv_warehouse.broken.3c4d", "status": "error", "failures": None,
-         "message": "Binder Error: column x not found\nLINE 1: ..."},
-        {"unique_id": "test.ttv_warehouse.fine.5e6f", "status": "pass", "failures": 0},
-    ]}
-    manifest = {"nodes": {
-        unique_id: {"name": "account_ttv_days_onboarding_not_negative",
-                    "schema": "test_failures", "alias": "account_ttv_days_onboarding_not_negative",
-                    "column_name": "days_onboarding",
-                    "attached_node": "model.ttv_warehouse.account_ttv",
-                    "test_metadata": {"name": "not_negative"}},
-        "model.ttv_warehouse.account_ttv": {"name": "account_ttv"}}}
+    run_results = {
+        "results": [
+            {"unique_id": unique_id, "status": "fail", "failures": 2},
+            {
+                "unique_id": "test.ttv_warehouse.broken.3c4d",
+                "status": "error",
+                "failures": None,
+                "message": "Binder Error: column x not found\nLINE 1: ...",
+            },
+            {"unique_id": "test.ttv_warehouse.fine.5e6f", "status": "pass", "failures": 0},
+        ]
+    }
+    manifest = {
+        "nodes": {
+            unique_id: {
+                "name": "account_ttv_days_onboarding_not_negative",
+                "schema": "test_failures",
+                "alias": "account_ttv_days_onboarding_not_negative",
+                "column_name": "days_onboarding",
+                "attached_node": "model.ttv_warehouse.account_ttv",
+                "test_metadata": {"name": "not_negative"},
+            },
+            "model.ttv_warehouse.account_ttv": {"name": "account_ttv"},
+        }
+    }
 
     explained = dbt_failures.explain(run_results, database, manifest)
 
     assert set(explained) == {unique_id, "test.ttv_warehouse.broken.3c4d"}
     failure = explained[unique_id]
-    assert failure.examples == [{"account_id": "A05", "days_onboarding": -5.0},
-                                {"account_id": "A07", "days_onboarding": -1.5}]
+    assert failure.examples == [
+        {"account_id": "A05", "days_onboarding": -5.0},
+        {"account_id": "A07", "days_onboarding": -1.5},
+    ]
     assert failure.message == (
         "dbt test account_ttv_days_onboarding_not_negative: 2 rows failing, e.g. "
         "[{'account_id': 'A05', 'days_onboarding': -5.0}, "
-        "{'account_id': 'A07', 'days_onboarding': -1.5}]")
+        "{'account_id': 'A07', 'days_onboarding': -1.5}]"
+    )
     assert explained["test.ttv_warehouse.broken.3c4d"].message == (
-        "dbt test broken could not run: Binder Error: column x not found")
+        "dbt test broken could not run: Binder Error: column x not found"
+    )

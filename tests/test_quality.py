@@ -65,8 +65,13 @@ insert into config.segments values ('Enterprise', false), ('Mid-Market', false),
 """
 # The CRM accounts beside the mart: a1-a4 are in it; a5 (created before as-of) is missing from
 # the bad mart; a6 was created after the as-of date and belongs in no mart.
-CRM_ACCOUNTS = [("a1", "2025-12-01"), ("a2", "2026-01-15"), ("a3", "2026-02-01"),
-                ("a4", "2026-01-10"), ("a6", "2026-07-01")]
+CRM_ACCOUNTS = [
+    ("a1", "2025-12-01"),
+    ("a2", "2026-01-15"),
+    ("a3", "2026-02-01"),
+    ("a4", "2026-01-10"),
+    ("a6", "2026-07-01"),
+]
 # (account_id, segment, start_at, ttfv_days, ttv_days, ttv_band, value_status, days_onboarding,
 #  onboarding_progress, renewal_outcome)
 GOOD_TTV = [
@@ -98,9 +103,32 @@ def events_db(tmp_path: Path, rows: list[tuple]) -> Path:
 
 def ttv_db(tmp_path: Path, rows: list[tuple], crm=CRM_ACCOUNTS) -> Path:
     full_rows = [
-        (acc, seg, "Software", "pro", "direct", "csm1", start, None, None, None, ttfv, None, ttv,
-         None, None, band, status, days, progress, renewal, 1000, None, "2026-06-01",
-         None if ttv is None else 1)  # SPEC §9.4: one account per segment ranks first
+        (
+            acc,
+            seg,
+            "Software",
+            "pro",
+            "direct",
+            "csm1",
+            start,
+            None,
+            None,
+            None,
+            ttfv,
+            None,
+            ttv,
+            None,
+            None,
+            band,
+            status,
+            days,
+            progress,
+            renewal,
+            1000,
+            None,
+            "2026-06-01",
+            None if ttv is None else 1,
+        )  # SPEC §9.4: one account per segment ranks first
         for acc, seg, start, ttfv, ttv, band, status, days, progress, renewal in rows
     ]
     path = make_db(tmp_path / "ttv.duckdb", TTV_DDL, "marts.account_ttv", full_rows)
@@ -134,8 +162,9 @@ def test_clean_events_pass(tmp_path):
     assert outcome.rows == 5
     assert outcome.passed
     assert len(outcome.outcomes) == 7
-    assert all(o.success and o.unexpected_count in (0, None if o.column else 0)
-               for o in outcome.outcomes)
+    assert all(
+        o.success and o.unexpected_count in (0, None if o.column else 0) for o in outcome.outcomes
+    )
     assert all(o.severity == "error" for o in outcome.outcomes)
     assert "all 7 expectations passed" in outcome.summary()
     assert_writable(database)
@@ -153,14 +182,17 @@ def test_duplicate_and_null_account_fail(tmp_path):
         ("expect_column_values_to_be_unique", "event_id"): (2, ["e2"]),
         # a null value says nothing, so the example is the row key (suite meta.row_key)
         ("expect_column_values_to_not_be_null", "account_id"): (
-            1, [{"_file": "events.csv", "_line": 6}],
+            1,
+            [{"_file": "events.csv", "_line": 6}],
         ),
     }
     messages = [o.message for o in outcome.outcomes if not o.success]
     assert messages == [
         # the value, and where the rows are (suite meta.row_key)
-        ("raw.events.event_id: 2 rows not unique, e.g. ['e2'] "
-         "at [{'_file': 'events.csv', '_line': 3}, {'_file': 'events.csv', '_line': 4}]"),
+        (
+            "raw.events.event_id: 2 rows not unique, e.g. ['e2'] "
+            "at [{'_file': 'events.csv', '_line': 3}, {'_file': 'events.csv', '_line': 4}]"
+        ),
         "raw.events.account_id: 1 row null, e.g. [{'_file': 'events.csv', '_line': 6}]",
     ]
     summary = outcome.summary()
@@ -179,7 +211,8 @@ def test_out_of_range_timestamp_fails(tmp_path):
 
     assert failures(outcome) == {
         ("expect_column_values_to_be_between", "occurred_at"): (
-            2, ["1970-01-01 00:00:00", "2100-01-02 00:00:00"],
+            2,
+            ["1970-01-01 00:00:00", "2100-01-02 00:00:00"],
         ),
     }
     assert not outcome.passed
@@ -229,9 +262,10 @@ def test_account_ttv_failures(tmp_path):
     assert failures(outcome) == {
         ("expect_column_values_to_be_unique", "account_id"): (2, ["a3"]),
         ("expect_column_values_to_not_be_null", "start_at"): (1, ["a3"]),
-        ("unexpected_rows_expectation",
-         "with a segment the catalogue (config.segments) does not list"):
-            (1, [{"account_id": "a2", "segment": "Startup"}]),
+        (
+            "unexpected_rows_expectation",
+            "with a segment the catalogue (config.segments) does not list",
+        ): (1, [{"account_id": "a2", "segment": "Startup"}]),
         ("expect_column_values_to_be_in_set", "ttv_band"): (1, ["90+"]),
         ("expect_column_values_to_be_in_set", "value_status"): (1, ["done"]),
         ("expect_column_values_to_be_in_set", "renewal_outcome"): (1, ["lost"]),
@@ -239,8 +273,10 @@ def test_account_ttv_failures(tmp_path):
         ("expect_column_values_to_be_between", "ttfv_days"): (1, [-2.0]),
         ("expect_column_values_to_be_between", "onboarding_progress"): (2, [1.5, -0.25]),
         # a4 is not in the bad mart, nor a5; a6 was created after the as-of date
-        ("unexpected_rows_expectation",
-         "(CRM accounts created by the as-of date) missing from account_ttv"): (2, ["a4", "a5"]),
+        (
+            "unexpected_rows_expectation",
+            "(CRM accounts created by the as-of date) missing from account_ttv",
+        ): (2, ["a4", "a5"]),
     }
     by_column = {(o.expectation, o.column): o.message for o in outcome.outcomes}
     assert by_column[("expect_column_values_to_be_in_set", "ttv_band")] == (
@@ -257,7 +293,8 @@ def test_account_ttv_failures(tmp_path):
     segment = next(o for o in outcome.outcomes if "segment the catalogue" in o.message)
     assert segment.message == (
         "marts.account_ttv: 1 row with a segment the catalogue (config.segments) does not list, "
-        "e.g. [{'account_id': 'a2', 'segment': 'Startup'}]")
+        "e.g. [{'account_id': 'a2', 'segment': 'Startup'}]"
+    )
     assert segment.why.startswith("dashboards and targets are per segment")
     assert_writable(database)
 
@@ -266,19 +303,26 @@ def test_a_value_before_the_start_is_reported_as_a_warning_unless_computed(tmp_p
     database = ttv_db(tmp_path, GOOD_TTV)
     with duckdb.connect(str(database)) as con:
         # a1: flagged as the models do (duration NULL) -> warn; a4: computed anyway -> error
-        con.execute("update marts.account_ttv set value_at = start_at - interval 2 day, "
-                    "ttv_days = null, data_issue = 'value_before_start' where account_id = 'a1'")
-        con.execute("update marts.account_ttv set value_at = start_at - interval 3 day, "
-                    "ttv_days = -3 where account_id = 'a4'")
+        con.execute(
+            "update marts.account_ttv set value_at = start_at - interval 2 day, "
+            "ttv_days = null, data_issue = 'value_before_start' where account_id = 'a1'"
+        )
+        con.execute(
+            "update marts.account_ttv set value_at = start_at - interval 3 day, "
+            "ttv_days = -3 where account_id = 'a4'"
+        )
 
     outcome = validate_table(database, "marts", "account_ttv", ACCOUNT_TTV)
 
     failed = {o.message.split(", e.g.")[0]: (o.severity, o.examples) for o in outcome.failures}
-    assert failed["marts.account_ttv: 1 row flagged with a data_issue (value dated before the "
-                  "start of the clock: kept, duration NULL, left out of the medians)"] == (
-        "warn", [{"account_id": "a1", "data_issue": "value_before_start"}])
-    computed = failed["marts.account_ttv: 1 row with a value dated before the start of the clock "
-                      "that was computed instead of flagged"]
+    assert failed[
+        "marts.account_ttv: 1 row flagged with a data_issue (value dated before the "
+        "start of the clock: kept, duration NULL, left out of the medians)"
+    ] == ("warn", [{"account_id": "a1", "data_issue": "value_before_start"}])
+    computed = failed[
+        "marts.account_ttv: 1 row with a value dated before the start of the clock "
+        "that was computed instead of flagged"
+    ]
     assert computed[0] == "error" and computed[1][0]["account_id"] == "a4"
     assert not outcome.passed
 
@@ -287,9 +331,11 @@ def test_a_table_missing_a_required_column_fails_naming_it(tmp_path):
     database = tmp_path / "events.duckdb"
     with duckdb.connect(str(database)) as con:
         con.execute("create schema raw")
-        con.execute("create table raw.events as select 'e1' as event_id, 'a1' as account_id, "
-                    "'u1' as user_id, timestamp '2026-01-05' as occurred_at, '{}' as properties, "
-                    "'events.csv' as _file, 2 as _line")
+        con.execute(
+            "create table raw.events as select 'e1' as event_id, 'a1' as account_id, "
+            "'u1' as user_id, timestamp '2026-01-05' as occurred_at, '{}' as properties, "
+            "'events.csv' as _file, 2 as _line"
+        )
 
     outcome = validate_table(database, "raw", "events", RAW_EVENTS)
 
@@ -303,13 +349,21 @@ def test_a_table_missing_a_required_column_fails_naming_it(tmp_path):
 
 def test_expectation_that_cannot_run_raises(tmp_path):
     suite_path = tmp_path / "bad_sql.json"
-    suite_path.write_text(json.dumps({
-        "name": "bad_sql",
-        "expectations": [
-            {"type": "unexpected_rows_expectation",
-             "kwargs": {"unexpected_rows_query": "select * from {batch} where no_such_col > 0"}},
-        ],
-    }))
+    suite_path.write_text(
+        json.dumps(
+            {
+                "name": "bad_sql",
+                "expectations": [
+                    {
+                        "type": "unexpected_rows_expectation",
+                        "kwargs": {
+                            "unexpected_rows_query": "select * from {batch} where no_such_col > 0"
+                        },
+                    },
+                ],
+            }
+        )
+    )
     database = events_db(tmp_path, GOOD_EVENTS)
 
     with pytest.raises(SuiteRunError, match="no_such_col"):
@@ -330,14 +384,20 @@ def test_missing_table_raises(tmp_path):
         ({"type": "expect_column_values_to_be_uniqe", "kwargs": {"column": "a"}}, "not found"),
         ({"type": "expect_column_values_to_be_unique", "kwargs": {"colum": "a"}}, "colum"),
         (
-            {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "a"},
-             "severity": "fatal"},
+            {
+                "type": "expect_column_values_to_be_unique",
+                "kwargs": {"column": "a"},
+                "severity": "fatal",
+            },
             "severity",
         ),
         # the former way, which GX would keep as mere meta: refused, naming GX's own fields
         (
-            {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "a"},
-             "meta": {"severity": "warn", "why": "w"}},
+            {
+                "type": "expect_column_values_to_be_unique",
+                "kwargs": {"column": "a"},
+                "meta": {"severity": "warn", "why": "w"},
+            },
             "meta.severity and meta.why are GX's own `severity`",
         ),
     ],
@@ -349,8 +409,9 @@ def test_load_suite_rejects_what_gx_would_silently_drop(tmp_path, expectation, e
         load_suite(suite_path)
 
 
-@pytest.mark.parametrize("suite_path", sorted(EXPECTATIONS_DIR.glob("*.json")),
-                         ids=lambda path: path.stem)
+@pytest.mark.parametrize(
+    "suite_path", sorted(EXPECTATIONS_DIR.glob("*.json")), ids=lambda path: path.stem
+)
 def test_committed_suites_load_and_explain_themselves(suite_path):
     suite = load_suite(suite_path)
     assert suite.name == suite_path.stem
@@ -361,11 +422,13 @@ def test_committed_suites_load_and_explain_themselves(suite_path):
 
 
 # dbt's generic tests on a mart and the GX expectation that states the same fact of a column
-SAME_FACT = {"unique": ("expect_column_values_to_be_unique", None),
-             "not_null": ("expect_column_values_to_not_be_null", None),
-             "accepted_values": ("expect_column_values_to_be_in_set", None),
-             "not_negative": ("expect_column_values_to_be_between", (0, None)),
-             "between_zero_and_one": ("expect_column_values_to_be_between", (0, 1))}
+SAME_FACT = {
+    "unique": ("expect_column_values_to_be_unique", None),
+    "not_null": ("expect_column_values_to_not_be_null", None),
+    "accepted_values": ("expect_column_values_to_be_in_set", None),
+    "not_negative": ("expect_column_values_to_be_between", (0, None)),
+    "between_zero_and_one": ("expect_column_values_to_be_between", (0, 1)),
+}
 
 
 def test_each_fact_of_a_mart_is_checked_by_one_tool():
@@ -382,11 +445,14 @@ def test_each_fact_of_a_mart_is_checked_by_one_tool():
             kwargs = e["kwargs"]
             if schema == "marts" and "column" in kwargs:
                 stated[(table, e["type"], kwargs["column"])] = (
-                    kwargs.get("min_value"), kwargs.get("max_value"))
+                    kwargs.get("min_value"),
+                    kwargs.get("max_value"),
+                )
     twice = []
     for node in manifest["nodes"].values():
         if node["resource_type"] != "test" or not node.get("attached_node", "").startswith(
-                "model.ttv_warehouse."):
+            "model.ttv_warehouse."
+        ):
             continue
         model = manifest["nodes"][node["attached_node"]]
         if model["fqn"][1] != "marts":
@@ -416,12 +482,14 @@ def test_a_blocking_check_fails_its_step_with_the_reason_first(tmp_path, monkeyp
     working.parent.mkdir()
     with duckdb.connect(str(working)) as con:
         con.execute("create schema raw")
-        con.execute("create table raw.contracts as select * from (values "
-                    "('C1', 'A1', 'new_business', timestamp '2026-01-05', date '2026-01-05', "
-                    "date '2027-01-04', 1000.0), "
-                    "('C1', 'A2', 'new_business', timestamp '2026-02-01', date '2026-02-01', "
-                    "date '2027-01-31', 2000.0)) "
-                    "t(contract_id, account_id, contract_type, signed_at, start_date, end_date, arr)")
+        con.execute(
+            "create table raw.contracts as select * from (values "
+            "('C1', 'A1', 'new_business', timestamp '2026-01-05', date '2026-01-05', "
+            "date '2027-01-04', 1000.0), "
+            "('C1', 'A2', 'new_business', timestamp '2026-02-01', date '2026-02-01', "
+            "date '2027-01-31', 2000.0)) "
+            "t(contract_id, account_id, contract_type, signed_at, start_date, end_date, arr)"
+        )
 
     @dg.asset(key=["crm", "contracts"])
     def contracts() -> None:
@@ -432,24 +500,32 @@ def test_a_blocking_check_fails_its_step_with_the_reason_first(tmp_path, monkeyp
         """Stands for the models and publication."""
 
     check = next(c for c in gx_checks if c.check_key.name == "gx_raw_contracts")
-    job = dg.Definitions(assets=[contracts, downstream], asset_checks=[check],
-                         jobs=[dg.define_asset_job("j")]).resolve_job_def("j")
+    job = dg.Definitions(
+        assets=[contracts, downstream], asset_checks=[check], jobs=[dg.define_asset_job("j")]
+    ).resolve_job_def("j")
     instance = dg.DagsterInstance.ephemeral()
     result = job.execute_in_process(instance=instance, raise_on_error=False)
 
     assert not result.success
     (evaluation,) = result.get_asset_check_evaluations()  # a check evaluation, recorded
     assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
-    reason = ("Not published: check crm/contracts:gx_raw_contracts failed: "
-              "raw.contracts.contract_id: 2 rows not unique, e.g. ['C1'].")
-    (run_failure,) = [e for e in result.all_events
-                      if e.event_type == dg.DagsterEventType.RUN_FAILURE]
+    reason = (
+        "Not published: check crm/contracts:gx_raw_contracts failed: "
+        "raw.contracts.contract_id: 2 rows not unique, e.g. ['C1']."
+    )
+    (run_failure,) = [
+        e for e in result.all_events if e.event_type == dg.DagsterEventType.RUN_FAILURE
+    ]
     step_failure = run_failure.event_specific_data.first_step_failure_event.step_failure_data
     assert step_failure.user_failure_data.description == reason
     assert step_failure.error.cls_name == "Failure"
     assert step_failure.error.message.strip().endswith(reason)
-    logged = [entry.user_message for entry in instance.all_logs(result.run_id)
-              if entry.level == logging.ERROR and not entry.is_dagster_event]
+    logged = [
+        entry.user_message
+        for entry in instance.all_logs(result.run_id)
+        if entry.level == logging.ERROR and not entry.is_dagster_event
+    ]
     assert logged[0] == reason  # then Dagster's "Dependencies for step downstream failed"
     assert dg.AssetKey("downstream") not in {
-        e.asset_key for e in result.get_asset_materialization_events()}
+        e.asset_key for e in result.get_asset_materialization_events()
+    }

@@ -6,13 +6,27 @@ import yaml
 from dagster_project import paths
 from tests.conftest import SMALL_AS_OF, SMALL_LANDING, build_warehouse, query
 
-MARTS = ("account_milestones", "account_ttv", "journey_steps", "journey_step_summary",
-         "cohort_ttv", "ttv_retention", "account_revenue", "churn_reasons", "stalled_accounts",
-         "quartile_profile", "experiment_results", "free_to_paid", "feature_adoption",
-         "ttv_benchmarks")
+MARTS = (
+    "account_milestones",
+    "account_ttv",
+    "journey_steps",
+    "journey_step_summary",
+    "cohort_ttv",
+    "ttv_retention",
+    "account_revenue",
+    "churn_reasons",
+    "stalled_accounts",
+    "quartile_profile",
+    "experiment_results",
+    "free_to_paid",
+    "feature_adoption",
+    "ttv_benchmarks",
+)
 
 
-def test_rebuilding_the_same_day_gives_identical_marts(built_small_warehouse, tmp_path, monkeypatch):
+def test_rebuilding_the_same_day_gives_identical_marts(
+    built_small_warehouse, tmp_path, monkeypatch
+):
     outcome = build_warehouse(monkeypatch, SMALL_LANDING, tmp_path / "again.duckdb", SMALL_AS_OF)
     assert outcome.success, "\n".join(outcome.lines)
     for table in MARTS:
@@ -40,27 +54,38 @@ def test_a_catalogue_edit_changes_the_next_run(tmp_path, monkeypatch):
     warehouse = tmp_path / "edited.duckdb"
     outcome = build_warehouse(monkeypatch, SMALL_LANDING, warehouse, SMALL_AS_OF)
     assert outcome.success, "\n".join(outcome.lines)
-    rows = dict(((r[0]), r[1:]) for r in query(
-        warehouse, "select account_id, value_status, ttv_days, target_days from marts.account_ttv "
-                   "where account_id in ('A07', 'A09')"))
+    rows = dict(
+        ((r[0]), r[1:])
+        for r in query(
+            warehouse,
+            "select account_id, value_status, ttv_days, target_days from marts.account_ttv "
+            "where account_id in ('A07', 'A09')",
+        )
+    )
     # A07 (SMB) has onboarded 21.0 days without value: in progress under 30, overdue over 15
     assert rows["A07"] == ("overdue", None, 15.0)
     # A09 (PLG, value milestone first_value): start 2026-01-10 08:00 (first signed_up);
     # first project_created 2026-01-11 08:00 -> 1.0 day (was 2.5 with the teammate invite)
     assert rows["A09"][:2] == ("achieved", pytest.approx(1.0))
-    assert query(warehouse, "select status, target_days from marts.account_milestones "
-                            "where account_id = 'A07' and milestone = 'value_achieved'") == [
-        ("overdue", 15.0)]
+    assert query(
+        warehouse,
+        "select status, target_days from marts.account_milestones "
+        "where account_id = 'A07' and milestone = 'value_achieved'",
+    ) == [("overdue", 15.0)]
     # A09 reached value after 1.0 day but never had a kickoff: 2026-01-10 08:00 -> as-of
     # 2026-06-01 00:00 is 141.67 days > 30, so kickoff is overdue though value was reached
-    assert query(warehouse, "select status, target_days from marts.account_milestones "
-                            "where account_id = 'A09' and milestone = 'kickoff'") == [
-        ("overdue", 30.0)]
+    assert query(
+        warehouse,
+        "select status, target_days from marts.account_milestones "
+        "where account_id = 'A09' and milestone = 'kickoff'",
+    ) == [("overdue", 30.0)]
 
 
 def test_a_broken_catalogue_fails_the_run_with_a_sentence(tmp_path, monkeypatch):
     bad = tmp_path / "ttv.yml"
-    text = paths.CATALOGUE_FILE.read_text().replace("first_event: login", "first_event: login\n    crm_field: kickoff_at")
+    text = paths.CATALOGUE_FILE.read_text().replace(
+        "first_event: login", "first_event: login\n    crm_field: kickoff_at"
+    )
     bad.write_text(text)
     monkeypatch.setenv("TTV_CATALOGUE", str(bad))
     outcome = build_warehouse(monkeypatch, SMALL_LANDING, tmp_path / "w.duckdb", SMALL_AS_OF)

@@ -45,22 +45,24 @@ def open_in_chromium(page_file: Path, screenshot: Path) -> dict:
     url = page_file.resolve().as_uri()
     seen = {"console_errors": [], "requests": []}
     with manager as p:
-        browser = p.chromium.launch(executable_path=executable, headless=True,
-                                    timeout=GUARD_MS)
+        browser = p.chromium.launch(executable_path=executable, headless=True, timeout=GUARD_MS)
         try:
             context = browser.new_context(viewport={"width": 1280, "height": 900})
             # anything but the file itself is refused: the report must not need it
             context.route(re.compile(r"^(?!file:).*"), lambda route: route.abort())
             context.set_default_timeout(GUARD_MS)
             page = context.new_page()
-            page.on("console", lambda m: seen["console_errors"].append(m.text)
-                    if m.type == "error" else None)
+            page.on(
+                "console",
+                lambda m: seen["console_errors"].append(m.text) if m.type == "error" else None,
+            )
             page.on("pageerror", lambda e: seen["console_errors"].append(str(e)))
             page.on("request", lambda r: seen["requests"].append(r.url))
             page.goto(url, wait_until="load")
             page.wait_for_function(
                 "Array.from(document.querySelectorAll('[data-chart]'))"
-                ".every(el => el.querySelector('svg.main-svg'))")
+                ".every(el => el.querySelector('svg.main-svg'))"
+            )
             seen["charts"] = page.evaluate("""() =>
                 Array.from(document.querySelectorAll('[data-chart]')).map(el => ({
                   key: el.dataset.chart,
@@ -98,13 +100,15 @@ def days(value) -> str:
 # The hand-made fixture, built by the daily job
 # ------------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def fixture_report(built_small_warehouse) -> Path:
     return report.report_path(built_small_warehouse)
 
 
-def test_daily_job_writes_the_report_beside_the_published_warehouse(built_small_warehouse,
-                                                                     fixture_report):
+def test_daily_job_writes_the_report_beside_the_published_warehouse(
+    built_small_warehouse, fixture_report
+):
     assert fixture_report == built_small_warehouse.with_name("warehouse.duckdb.report.html")
     assert fixture_report.exists()
     text = fixture_report.read_text(encoding="utf-8")
@@ -117,8 +121,16 @@ def test_report_in_headless_chromium(built_small_warehouse, fixture_report, tmp_
     seen = open_in_chromium(fixture_report, tmp_path / "report.png")
     assert_opens_offline_with_every_chart_drawn(seen)
     assert (tmp_path / "report.png").stat().st_size > 50_000
-    assert {"headline", "distribution", "segments", "trend", "cohorts", "retention", "stalled",
-            "journey"} <= set(seen["readings"])
+    assert {
+        "headline",
+        "distribution",
+        "segments",
+        "trend",
+        "cohorts",
+        "retention",
+        "stalled",
+        "journey",
+    } <= set(seen["readings"])
     metrics = seen["metrics"]
     as_of = query(built_small_warehouse, "select max(as_of_date) from marts.account_ttv")[0][0]
     assert metrics["as_of"] == as_of.isoformat()
@@ -126,26 +138,38 @@ def test_report_in_headless_chromium(built_small_warehouse, fixture_report, tmp_
     # median TTV of the accounts that reached value in the trailing 12 months, per segment and
     # for the sales-led group, straight from account_ttv
     since = dt.date(as_of.year - 1, as_of.month, as_of.day)
-    trailing = dict(query(built_small_warehouse, """
+    trailing = dict(
+        query(
+            built_small_warehouse,
+            """
         select segment, quantile_cont(ttv_days, 0.5) from marts.account_ttv
         where ttv_days is not null and value_at >= ? and value_at < ? group by segment
         union all
         select 'sales_led', quantile_cont(ttv_days, 0.5) from marts.account_ttv
         where ttv_days is not null and value_at >= ? and value_at < ?
-          and segment in ('Enterprise', 'Mid-Market', 'SMB')""", [since, as_of] * 2))
+          and segment in ('Enterprise', 'Mid-Market', 'SMB')""",
+            [since, as_of] * 2,
+        )
+    )
     assert set(trailing) >= {"Enterprise", "SMB", "PLG", "sales_led"}
     for unit, median in trailing.items():
         assert metrics[f"median_ttv_days.trailing_12_months.{unit}"] == days(median), unit
 
     # all-time median per segment, and the band counts of the distribution
-    for segment, median in query(built_small_warehouse, """
+    for segment, median in query(
+        built_small_warehouse,
+        """
             select segment, quantile_cont(ttv_days, 0.5) from marts.account_ttv
-            group by segment having count(ttv_days) > 0"""):
+            group by segment having count(ttv_days) > 0""",
+    ):
         assert metrics[f"median_ttv_days.all_time.{segment}"] == days(median), segment
-    for segment, band, n in query(built_small_warehouse, """
+    for segment, band, n in query(
+        built_small_warehouse,
+        """
             select segment, ttv_band, count(*) from marts.account_ttv
             where ttv_days is not null and value_at >= ? and value_at < ? group by all""",
-                                  [since, as_of]):
+        [since, as_of],
+    ):
         assert metrics[f"band_accounts.{band}.{segment}"] == str(n), (segment, band)
 
 
@@ -155,8 +179,7 @@ def test_the_daily_job_ends_with_the_report_after_publication():
     from dagster_project.definitions import defs
 
     graph = defs.resolve_job_def("ttv_daily").asset_layer.asset_graph
-    assert graph.get(dg.AssetKey("ttv_report")).parent_keys == {
-        dg.AssetKey("published_warehouse")}
+    assert graph.get(dg.AssetKey("ttv_report")).parent_keys == {dg.AssetKey("published_warehouse")}
 
 
 def test_no_comparison_pools_plg_with_sales_led(built_small_warehouse):
@@ -171,8 +194,9 @@ def test_no_comparison_pools_plg_with_sales_led(built_small_warehouse):
     assert ctx.label("PLG") == "PLG (to first_value)"
 
 
-def test_make_report_rewrites_it_and_the_metadata_has_the_headline(built_small_warehouse,
-                                                                   tmp_path, capsys):
+def test_make_report_rewrites_it_and_the_metadata_has_the_headline(
+    built_small_warehouse, tmp_path, capsys
+):
     out = tmp_path / "again.html"
     assert report.main(["--warehouse", str(built_small_warehouse), "--out", str(out)]) == 0
     assert str(out) in capsys.readouterr().out
@@ -186,6 +210,7 @@ def test_make_report_rewrites_it_and_the_metadata_has_the_headline(built_small_w
 # ------------------------------------------------------------------------------------------
 # SPEC §4.1 and §9 marts, when built; a missing mart's section left out
 # ------------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def second_edition_warehouse(built_small_warehouse, tmp_path_factory) -> Path:
@@ -242,8 +267,9 @@ def second_edition_warehouse(built_small_warehouse, tmp_path_factory) -> Path:
     return path
 
 
-def test_second_edition_marts_are_read_and_a_missing_mart_is_left_out(second_edition_warehouse,
-                                                                      tmp_path):
+def test_second_edition_marts_are_read_and_a_missing_mart_is_left_out(
+    second_edition_warehouse, tmp_path
+):
     written = report.write_report(second_edition_warehouse)
     assert [o.title for o in written.omitted] == ["Where the journey loses time"]
     enterprise = next(r for r in written.headline if r["segment"] == "Enterprise")
@@ -258,25 +284,29 @@ def test_second_edition_marts_are_read_and_a_missing_mart_is_left_out(second_edi
     assert metrics["median_ttv_days.month.SMB"] == "12.3"
     assert metrics["share_within_target.Enterprise"] == "60%"
     assert "journey" not in readings
-    assert ("within SMB, high touch 20.0 d (n=6) against low touch 26.0 d (n=8)"
-            in readings["cohorts"])
-    assert readings["retention"].startswith("sales_led: accounts that reached value in <30 days "
-                                            "renewed at 80% (n=10), >90 days at 50% (n=10).")
+    assert (
+        "within SMB, high touch 20.0 d (n=6) against low touch 26.0 d (n=8)" in readings["cohorts"]
+    )
+    assert readings["retention"].startswith(
+        "sales_led: accounts that reached value in <30 days "
+        "renewed at 80% (n=10), >90 days at 50% (n=10)."
+    )
     assert "1 open account is stalled" in readings["stalled"] and "Globex" in readings["stalled"]
     assert "expansion" in {c["key"] for c in seen["charts"]}
 
 
-def test_a_warehouse_without_accounts_gets_a_report_without_charts(built_small_warehouse,
-                                                                   tmp_path):
+def test_a_warehouse_without_accounts_gets_a_report_without_charts(built_small_warehouse, tmp_path):
     empty = tmp_path / "empty.duckdb"
     with duckdb.connect(str(empty)) as con:
         con.execute("attach ? as src (read_only)", [str(built_small_warehouse)])
         con.execute("create schema marts")
-        for (table,) in con.execute("select table_name from information_schema.tables "
-                                    "where table_catalog = 'src' and table_schema = 'marts'"
-                                    ).fetchall():
-            con.execute(f"create table marts.{table} as select * from src.marts.{table} "
-                        "where false")
+        for (table,) in con.execute(
+            "select table_name from information_schema.tables "
+            "where table_catalog = 'src' and table_schema = 'marts'"
+        ).fetchall():
+            con.execute(
+                f"create table marts.{table} as select * from src.marts.{table} where false"
+            )
     written = report.write_report(empty)
     page = written.path.read_text(encoding="utf-8")
     assert "data-chart=" not in page

@@ -74,17 +74,27 @@ HS1, HS2 = "18250000001", "18250000002"
 AMP1 = "amplitude/export.zip!123456/123456_2026-02-03_10#0.json.gz"
 AMP2 = "amplitude/export.zip!123456/123456_2026-02-04_0#0.json.gz"
 
-ACCOUNT_COLUMNS = ("account_id, account_name, segment, industry, plan_tier, sales_channel, "
-                   "csm_owner, region, created_at, churned_at, churn_reason")
-ONBOARDING_COLUMNS = ("account_id, kickoff_at, access_provisioned_at, configuration_completed_at, "
-                      "data_migrated_at, training_completed_at, first_production_use_at, "
-                      "value_confirmed_at, full_value_at, pre_onboarding, configuration_approach, "
-                      "touch_model, onboarding_variant, integrations")
+ACCOUNT_COLUMNS = (
+    "account_id, account_name, segment, industry, plan_tier, sales_channel, "
+    "csm_owner, region, created_at, churned_at, churn_reason"
+)
+ONBOARDING_COLUMNS = (
+    "account_id, kickoff_at, access_provisioned_at, configuration_completed_at, "
+    "data_migrated_at, training_completed_at, first_production_use_at, "
+    "value_confirmed_at, full_value_at, pre_onboarding, configuration_approach, "
+    "touch_model, onboarding_variant, integrations"
+)
 CONTRACT_COLUMNS = "contract_id, account_id, contract_type, signed_at, start_date, end_date, arr"
 EVENT_COLUMNS = "event_id, account_id, user_id, event_name, occurred_at"
 
-MARTS = ("account_milestones", "account_ttv", "journey_steps", "journey_step_summary",
-         "cohort_ttv", "ttv_retention")
+MARTS = (
+    "account_milestones",
+    "account_ttv",
+    "journey_steps",
+    "journey_step_summary",
+    "cohort_ttv",
+    "ttv_retention",
+)
 
 
 def T(*parts) -> dt.datetime:
@@ -141,23 +151,66 @@ def vendors(tmp_path_factory):
 # Salesforce
 # --------------------------------------------------------------------------------------------
 
+
 def test_salesforce_accounts_from_a_bom_upper_case_export(vendors):
     con, _ = vendors
-    got = fetch(con, f"select {ACCOUNT_COLUMNS}, _file, _line from raw.accounts "
-                     "where _source = 'salesforce_accounts' order by _line")
+    got = fetch(
+        con,
+        f"select {ACCOUNT_COLUMNS}, _file, _line from raw.accounts "
+        "where _source = 'salesforce_accounts' order by _line",
+    )
     assert got == [
         # lines 2-3 (DESCRIPTION spans two lines); "Direct" -> direct (map);
         # CREATEDDATE 2025-12-01T09:00:00.000Z -> 09:00 UTC
-        (ACC1, "Acme Corp", "Enterprise", "Manufacturing", "enterprise", "direct", "alice",
-         "Germany", T(2025, 12, 1, 9, 0), None, None, "salesforce/Account.csv", 2),
+        (
+            ACC1,
+            "Acme Corp",
+            "Enterprise",
+            "Manufacturing",
+            "enterprise",
+            "direct",
+            "alice",
+            "Germany",
+            T(2025, 12, 1, 9, 0),
+            None,
+            None,
+            "salesforce/Account.csv",
+            2,
+        ),
         # line 4: "Mid Market" -> Mid-Market, "Partner" -> partner;
         # 2026-01-05T10:00:00.000+0100 -> 09:00 UTC; Churn_Date__c 2026-05-01 -> midnight UTC
-        (ACC2, "Beta GmbH", "Mid-Market", "Software", "business", "partner", "bob", "Austria",
-         T(2026, 1, 5, 9, 0), T(2026, 5, 1), "budget cuts", "salesforce/Account.csv", 4),
+        (
+            ACC2,
+            "Beta GmbH",
+            "Mid-Market",
+            "Software",
+            "business",
+            "partner",
+            "bob",
+            "Austria",
+            T(2026, 1, 5, 9, 0),
+            T(2026, 5, 1),
+            "budget cuts",
+            "salesforce/Account.csv",
+            4,
+        ),
         # line 5: "Self-Serve" -> self-serve; empty CSM (quoted "") -> NULL;
         # 2026-02-01T23:30:00.000-0500 -> 23:30 + 5h = 2026-02-02 04:30 UTC
-        (ACC3, "Gamma LLC", "SMB", "Retail", "team", "self-serve", None, "United States",
-         T(2026, 2, 2, 4, 30), None, None, "salesforce/Account.csv", 5),
+        (
+            ACC3,
+            "Gamma LLC",
+            "SMB",
+            "Retail",
+            "team",
+            "self-serve",
+            None,
+            "United States",
+            T(2026, 2, 2, 4, 30),
+            None,
+            None,
+            "salesforce/Account.csv",
+            5,
+        ),
     ]
     ex = extras(con, "accounts", "salesforce_accounts", "account_id")
     # the unmapped fields are kept: the quoted two-line description (its "" unescaped), the
@@ -173,44 +226,136 @@ def test_salesforce_accounts_from_a_bom_upper_case_export(vendors):
 
 def test_salesforce_onboarding_from_custom_account_fields(vendors):
     con, _ = vendors
-    got = fetch(con, f"select {ONBOARDING_COLUMNS}, _file, _line from raw.onboarding "
-                     "where _source = 'salesforce_onboarding' order by _line")
+    got = fetch(
+        con,
+        f"select {ONBOARDING_COLUMNS}, _file, _line from raw.onboarding "
+        "where _source = 'salesforce_onboarding' order by _line",
+    )
     assert got == [
         # yyyy-MM-dd dates -> midnight UTC; Data_Migrated / Full_Value empty -> NULL
-        (ACC1, T(2026, 1, 12), T(2026, 1, 20), T(2026, 2, 2), None, T(2026, 2, 16),
-         T(2026, 2, 23), T(2026, 3, 2), None, True, "custom", "high", "A", "salesforce;slack",
-         "salesforce/Account.csv", 2),
-        (ACC2, T(2026, 1, 20), None, None, None, None, None, None, None, False, "template",
-         "low", None, None, "salesforce/Account.csv", 4),
-        (ACC3, None, None, None, None, None, None, None, None, False, None, "low", None, None,
-         "salesforce/Account.csv", 5),
+        (
+            ACC1,
+            T(2026, 1, 12),
+            T(2026, 1, 20),
+            T(2026, 2, 2),
+            None,
+            T(2026, 2, 16),
+            T(2026, 2, 23),
+            T(2026, 3, 2),
+            None,
+            True,
+            "custom",
+            "high",
+            "A",
+            "salesforce;slack",
+            "salesforce/Account.csv",
+            2,
+        ),
+        (
+            ACC2,
+            T(2026, 1, 20),
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            False,
+            "template",
+            "low",
+            None,
+            None,
+            "salesforce/Account.csv",
+            4,
+        ),
+        (
+            ACC3,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            False,
+            None,
+            "low",
+            None,
+            None,
+            "salesforce/Account.csv",
+            5,
+        ),
     ]
 
 
 def test_salesforce_opportunities_won_only_and_unmapped_type_quarantined(vendors):
     con, _ = vendors
-    got = fetch(con, f"select {CONTRACT_COLUMNS}, _file, _line from raw.contracts "
-                     "where _source = 'salesforce_contracts' order by _line")
+    got = fetch(
+        con,
+        f"select {CONTRACT_COLUMNS}, _file, _line from raw.contracts "
+        "where _source = 'salesforce_contracts' order by _line",
+    )
     assert got == [
         # line 2: New Business; CloseDate is the signature (midnight UTC); ARR__c 120000 wins
         # over Amount 125000.00 (first of [ARR__c, Amount])
-        ("0065g00000Opp01AAA", ACC1, "new_business", T(2026, 1, 10), D(2026, 1, 15),
-         D(2027, 1, 14), Decimal("120000.00"), "salesforce/Opportunity.csv", 2),
+        (
+            "0065g00000Opp01AAA",
+            ACC1,
+            "new_business",
+            T(2026, 1, 10),
+            D(2026, 1, 15),
+            D(2027, 1, 14),
+            Decimal("120000.00"),
+            "salesforce/Opportunity.csv",
+            2,
+        ),
         # lines 3-4 (two-line Description): Existing Business -> expansion; no
         # Contract_Start_Date__c -> CloseDate; ARR__c empty -> Amount 30000.5
-        ("0065g00000Opp02AAA", ACC1, "expansion", T(2026, 4, 1), D(2026, 4, 1), D(2027, 1, 14),
-         Decimal("30000.50"), "salesforce/Opportunity.csv", 3),
+        (
+            "0065g00000Opp02AAA",
+            ACC1,
+            "expansion",
+            T(2026, 4, 1),
+            D(2026, 4, 1),
+            D(2027, 1, 14),
+            Decimal("30000.50"),
+            "salesforce/Opportunity.csv",
+            3,
+        ),
         # line 5
-        ("0065g00000Opp03AAA", ACC2, "new_business", T(2026, 1, 25), D(2026, 2, 1),
-         D(2027, 1, 31), Decimal("48000.00"), "salesforce/Opportunity.csv", 5),
+        (
+            "0065g00000Opp03AAA",
+            ACC2,
+            "new_business",
+            T(2026, 1, 25),
+            D(2026, 2, 1),
+            D(2027, 1, 31),
+            Decimal("48000.00"),
+            "salesforce/Opportunity.csv",
+            5,
+        ),
         # line 6 Closed Lost (IsWon false): filtered; line 7 Upsell: quarantined
         # line 8
-        ("0065g00000Opp06AAA", ACC3, "new_business", T(2026, 2, 3), D(2026, 2, 3),
-         D(2027, 2, 2), Decimal("3600.00"), "salesforce/Opportunity.csv", 8),
+        (
+            "0065g00000Opp06AAA",
+            ACC3,
+            "new_business",
+            T(2026, 2, 3),
+            D(2026, 2, 3),
+            D(2027, 2, 2),
+            Decimal("3600.00"),
+            "salesforce/Opportunity.csv",
+            8,
+        ),
         # line 9 Prospecting (IsWon false): filtered
     ]
-    rejected = fetch(con, "select file, line, column_name, reason, raw_record "
-                          "from quarantine.rejected_rows where source = 'salesforce_contracts'")
+    rejected = fetch(
+        con,
+        "select file, line, column_name, reason, raw_record "
+        "from quarantine.rejected_rows where source = 'salesforce_contracts'",
+    )
     assert len(rejected) == 1, rejected
     file, line, column, reason, raw = rejected[0]
     assert (file, line, column) == ("salesforce/Opportunity.csv", 7, "contract_type")
@@ -229,23 +374,71 @@ def test_salesforce_opportunities_won_only_and_unmapped_type_quarantined(vendors
 # HubSpot
 # --------------------------------------------------------------------------------------------
 
+
 def test_hubspot_companies_with_display_labels(vendors):
     con, _ = vendors
-    got = fetch(con, f"select {ACCOUNT_COLUMNS}, _file, _line from raw.accounts "
-                     "where _source = 'hubspot_companies' order by _line")
+    got = fetch(
+        con,
+        f"select {ACCOUNT_COLUMNS}, _file, _line from raw.accounts "
+        "where _source = 'hubspot_companies' order by _line",
+    )
     assert got == [
         # BOM before "Record ID"; CRLF line ends; Create Date "2026-02-10 08:30" (no zone: UTC)
-        (HS1, "Delta Inc", "PLG", "Software", "pro", "self-serve", None, "United States",
-         T(2026, 2, 10, 8, 30), None, None, "hubspot/companies.csv", 2),
-        (HS2, "Epsilon Ltd", "Mid-Market", "Finance", "business", "direct", "carol",
-         "United Kingdom", T(2026, 1, 20, 16, 45), None, None, "hubspot/companies.csv", 3),
+        (
+            HS1,
+            "Delta Inc",
+            "PLG",
+            "Software",
+            "pro",
+            "self-serve",
+            None,
+            "United States",
+            T(2026, 2, 10, 8, 30),
+            None,
+            None,
+            "hubspot/companies.csv",
+            2,
+        ),
+        (
+            HS2,
+            "Epsilon Ltd",
+            "Mid-Market",
+            "Finance",
+            "business",
+            "direct",
+            "carol",
+            "United Kingdom",
+            T(2026, 1, 20, 16, 45),
+            None,
+            None,
+            "hubspot/companies.csv",
+            3,
+        ),
     ]
-    got = fetch(con, f"select {ONBOARDING_COLUMNS}, _line from raw.onboarding "
-                     "where _source = 'hubspot_onboarding' order by _line")
+    got = fetch(
+        con,
+        f"select {ONBOARDING_COLUMNS}, _line from raw.onboarding "
+        "where _source = 'hubspot_onboarding' order by _line",
+    )
     assert got == [
         (HS1, None, None, None, None, None, None, None, None, False, None, "low", None, None, 2),
-        (HS2, T(2026, 2, 2), T(2026, 2, 5), None, None, None, None, T(2026, 3, 20), None, True,
-         "template", "high", "B", "slack;jira", 3),
+        (
+            HS2,
+            T(2026, 2, 2),
+            T(2026, 2, 5),
+            None,
+            None,
+            None,
+            None,
+            T(2026, 3, 20),
+            None,
+            True,
+            "template",
+            "high",
+            "B",
+            "slack;jira",
+            3,
+        ),
     ]
     ex = extras(con, "accounts", "hubspot_companies", "account_id")
     assert ex[HS1]["company domain name"] == "delta.example"
@@ -256,25 +449,56 @@ def test_hubspot_companies_with_display_labels(vendors):
 
 def test_hubspot_deals_with_internal_names(vendors):
     con, _ = vendors
-    got = fetch(con, f"select {CONTRACT_COLUMNS}, _file, _line from raw.contracts "
-                     "where _source = 'hubspot_deals' order by _line")
+    got = fetch(
+        con,
+        f"select {CONTRACT_COLUMNS}, _file, _line from raw.contracts "
+        "where _source = 'hubspot_deals' order by _line",
+    )
     assert got == [
         # line 2: closedwon, newbusiness -> new_business; closedate "2026-01-30 14:00" UTC;
         # hs_arr 36000
-        ("9100000001", HS2, "new_business", T(2026, 1, 30, 14, 0), D(2026, 2, 1),
-         D(2027, 1, 31), Decimal("36000.00"), "hubspot/deals.csv", 2),
+        (
+            "9100000001",
+            HS2,
+            "new_business",
+            T(2026, 1, 30, 14, 0),
+            D(2026, 2, 1),
+            D(2027, 1, 31),
+            Decimal("36000.00"),
+            "hubspot/deals.csv",
+            2,
+        ),
         # line 3: contract_start_date empty -> closedate's date 2026-02-10; hs_arr empty ->
         # amount 1200
-        ("9100000002", HS1, "new_business", T(2026, 2, 10, 9, 0), D(2026, 2, 10),
-         D(2027, 2, 9), Decimal("1200.00"), "hubspot/deals.csv", 3),
+        (
+            "9100000002",
+            HS1,
+            "new_business",
+            T(2026, 2, 10, 9, 0),
+            D(2026, 2, 10),
+            D(2027, 2, 9),
+            Decimal("1200.00"),
+            "hubspot/deals.csv",
+            3,
+        ),
         # line 4 closedlost: filtered
         # line 5: existingbusiness -> expansion
-        ("9100000004", HS2, "expansion", T(2026, 5, 5), D(2026, 5, 5), D(2027, 1, 31),
-         Decimal("12000.00"), "hubspot/deals.csv", 5),
+        (
+            "9100000004",
+            HS2,
+            "expansion",
+            T(2026, 5, 5),
+            D(2026, 5, 5),
+            D(2027, 1, 31),
+            Decimal("12000.00"),
+            "hubspot/deals.csv",
+            5,
+        ),
         # line 6 appointmentscheduled: filtered
     ]
-    assert fetch(con, "select count(*) from quarantine.rejected_rows "
-                      "where source = 'hubspot_deals'") == [(0,)]
+    assert fetch(
+        con, "select count(*) from quarantine.rejected_rows where source = 'hubspot_deals'"
+    ) == [(0,)]
     ex = extras(con, "contracts", "hubspot_deals", "contract_id")
     assert ex["9100000001"]["dealname"] == "Epsilon - Platform"
     assert ex["9100000001"]["pipeline"] == "default"
@@ -285,28 +509,58 @@ def test_hubspot_deals_with_internal_names(vendors):
 # Product analytics
 # --------------------------------------------------------------------------------------------
 
+
 def _events(con, source: str) -> list[tuple]:
-    return fetch(con, f"select {EVENT_COLUMNS}, _file, _line from raw.events "
-                      "where _source = ? order by _file, _line", [source])
+    return fetch(
+        con,
+        f"select {EVENT_COLUMNS}, _file, _line from raw.events "
+        "where _source = ? order by _file, _line",
+        [source],
+    )
 
 
 def _properties(con, source: str) -> dict:
-    return {k: (json.loads(v) if v is not None else None) for k, v in fetch(
-        con, "select event_id, properties from raw.events where _source = ?", [source])}
+    return {
+        k: (json.loads(v) if v is not None else None)
+        for k, v in fetch(
+            con, "select event_id, properties from raw.events where _source = ?", [source]
+        )
+    }
 
 
 def test_segment_tracks(vendors):
     con, _ = vendors
     assert _events(con, "segment_tracks") == [
         # 2026-01-16T09:30:00.000Z
-        ("ajs-next-1a2b3c4d", ACC1, "sf-user-1", "login", T(2026, 1, 16, 9, 30),
-         "segment/tracks.jsonl", 1),
+        (
+            "ajs-next-1a2b3c4d",
+            ACC1,
+            "sf-user-1",
+            "login",
+            T(2026, 1, 16, 9, 30),
+            "segment/tracks.jsonl",
+            1,
+        ),
         # only anonymousId (no userId key) -> user_id; 2026-02-10T10:00:00+01:00 -> 09:00 UTC
-        ("ajs-next-5e6f7a8b", HS1, "5f1e0c2a-anon-0002", "signed_up", T(2026, 2, 10, 9, 0),
-         "segment/tracks.jsonl", 2),
+        (
+            "ajs-next-5e6f7a8b",
+            HS1,
+            "5f1e0c2a-anon-0002",
+            "signed_up",
+            T(2026, 2, 10, 9, 0),
+            "segment/tracks.jsonl",
+            2,
+        ),
         # fractional seconds kept: .250Z
-        ("node-9c0d1e2f", HS2, "hs-user-2", "project_created", T(2026, 2, 11, 12, 0, 0, 250000),
-         "segment/tracks.jsonl", 3),
+        (
+            "node-9c0d1e2f",
+            HS2,
+            "hs-user-2",
+            "project_created",
+            T(2026, 2, 11, 12, 0, 0, 250000),
+            "segment/tracks.jsonl",
+            3,
+        ),
     ]
     assert _properties(con, "segment_tracks") == {
         "ajs-next-1a2b3c4d": {"browser": "Firefox"},
@@ -328,13 +582,34 @@ def test_amplitude_export_zip(vendors):
     con, _ = vendors
     assert _events(con, "amplitude_events") == [
         # event_time "2026-02-03 10:15:00.120000", no zone: UTC
-        ("3f8e1c2a-6b1d-4a9e-9c1f-000000000001", HS2, "hs-user-2", "login",
-         T(2026, 2, 3, 10, 15, 0, 120000), AMP1, 1),
+        (
+            "3f8e1c2a-6b1d-4a9e-9c1f-000000000001",
+            HS2,
+            "hs-user-2",
+            "login",
+            T(2026, 2, 3, 10, 15, 0, 120000),
+            AMP1,
+            1,
+        ),
         # groups.company is a list [ACC1, ACC2]: its first item
-        ("3f8e1c2a-6b1d-4a9e-9c1f-000000000002", ACC1, "sf-user-1", "teammate_invited",
-         T(2026, 2, 3, 10, 45, 30), AMP1, 2),
-        ("3f8e1c2a-6b1d-4a9e-9c1f-000000000003", ACC3, "sf-user-3", "project_created",
-         T(2026, 2, 4, 0, 5), AMP2, 1),
+        (
+            "3f8e1c2a-6b1d-4a9e-9c1f-000000000002",
+            ACC1,
+            "sf-user-1",
+            "teammate_invited",
+            T(2026, 2, 3, 10, 45, 30),
+            AMP1,
+            2,
+        ),
+        (
+            "3f8e1c2a-6b1d-4a9e-9c1f-000000000003",
+            ACC3,
+            "sf-user-3",
+            "project_created",
+            T(2026, 2, 4, 0, 5),
+            AMP2,
+            1,
+        ),
     ]
     assert _properties(con, "amplitude_events") == {
         "3f8e1c2a-6b1d-4a9e-9c1f-000000000001": {"source": "web"},
@@ -369,9 +644,14 @@ def test_mixpanel_export_deduplicated_on_event_distinct_id_time_and_insert_id(ve
     assert len(set(ids)) == 3
     assert all(re.fullmatch(r"[0-9a-f]{32}", i) for i in ids), ids  # md5 of the four fields
     props = _properties(con, "mixpanel_events")
-    assert props[ids[0]] == {"time": 1770113700, "distinct_id": "sf-user-2",
-                             "$insert_id": "mp0001aa", "company_id": ACC2, "mp_lib": "web",
-                             "$browser": "Chrome"}
+    assert props[ids[0]] == {
+        "time": 1770113700,
+        "distinct_id": "sf-user-2",
+        "$insert_id": "mp0001aa",
+        "company_id": ACC2,
+        "mp_lib": "web",
+        "$browser": "Chrome",
+    }
     assert props[ids[1]]["$insert_id"] == "mp0002bb"
     assert props[ids[2]]["project"] == "rollout"
     # the record is `event` + `properties`, both mapped: nothing extra
@@ -381,25 +661,62 @@ def test_mixpanel_export_deduplicated_on_event_distinct_id_time_and_insert_id(ve
 def test_posthog_json_lines_and_parquet(vendors):
     con, _ = vendors
     assert _events(con, "posthog_events") == [
-        ("01900000-0000-7000-8000-000000000001", HS1, "hs-user-1", "login",
-         T(2026, 2, 10, 9, 5), "posthog/events.jsonl", 1),
+        (
+            "01900000-0000-7000-8000-000000000001",
+            HS1,
+            "hs-user-1",
+            "login",
+            T(2026, 2, 10, 9, 5),
+            "posthog/events.jsonl",
+            1,
+        ),
         # 2026-02-10T11:30:00+01:00 -> 10:30 UTC
-        ("01900000-0000-7000-8000-000000000002", HS1, "hs-user-1", "project_created",
-         T(2026, 2, 10, 10, 30), "posthog/events.jsonl", 2),
+        (
+            "01900000-0000-7000-8000-000000000002",
+            HS1,
+            "hs-user-1",
+            "project_created",
+            T(2026, 2, 10, 10, 30),
+            "posthog/events.jsonl",
+            2,
+        ),
         # Parquet TIMESTAMP(us, UTC) 2026-02-11 08:00; account from the properties JSON string
-        ("01900000-0000-7000-8000-000000000003", HS1, "hs-user-1", "teammate_invited",
-         T(2026, 2, 11, 8, 0), "posthog/events.parquet", 1),
-        ("01900000-0000-7000-8000-000000000004", ACC3, "sf-user-3", "login",
-         T(2026, 2, 12, 7, 45, 30, 500000), "posthog/events.parquet", 2),
+        (
+            "01900000-0000-7000-8000-000000000003",
+            HS1,
+            "hs-user-1",
+            "teammate_invited",
+            T(2026, 2, 11, 8, 0),
+            "posthog/events.parquet",
+            1,
+        ),
+        (
+            "01900000-0000-7000-8000-000000000004",
+            ACC3,
+            "sf-user-3",
+            "login",
+            T(2026, 2, 12, 7, 45, 30, 500000),
+            "posthog/events.parquet",
+            2,
+        ),
     ]
     # properties: an object in JSON lines, a JSON string in Parquet; both load as the object
     assert _properties(con, "posthog_events") == {
         "01900000-0000-7000-8000-000000000001": {
-            "$groups": {"company": HS1}, "$lib": "web", "$current_url": "https://app.example.com/"},
+            "$groups": {"company": HS1},
+            "$lib": "web",
+            "$current_url": "https://app.example.com/",
+        },
         "01900000-0000-7000-8000-000000000002": {
-            "$groups": {"company": HS1}, "$lib": "web", "project": "first"},
+            "$groups": {"company": HS1},
+            "$lib": "web",
+            "project": "first",
+        },
         "01900000-0000-7000-8000-000000000003": {
-            "$groups": {"company": HS1}, "$lib": "posthog-python", "invitee_role": "member"},
+            "$groups": {"company": HS1},
+            "$lib": "posthog-python",
+            "invitee_role": "member",
+        },
         "01900000-0000-7000-8000-000000000004": {"$groups": {"company": ACC3}, "$lib": "web"},
     }
     ex = extras(con, "events", "posthog_events", "event_id")
@@ -415,30 +732,45 @@ def test_posthog_json_lines_and_parquet(vendors):
 # Accounting: every landed row is loaded, a duplicate, filtered or quarantined
 # --------------------------------------------------------------------------------------------
 
+
 def test_every_landed_row_is_accounted_for(vendors):
     con, results = vendors
-    assert fetch(con, "select count(*) from raw.accounts") == [(5,)]     # 3 SF + 2 HubSpot
+    assert fetch(con, "select count(*) from raw.accounts") == [(5,)]  # 3 SF + 2 HubSpot
     assert fetch(con, "select count(*) from raw.onboarding") == [(5,)]
-    assert fetch(con, "select count(*) from raw.contracts") == [(7,)]    # 4 SF + 3 HubSpot
-    assert fetch(con, "select count(*) from raw.events") == [(13,)]      # 3 + 3 + 3 + 4
+    assert fetch(con, "select count(*) from raw.contracts") == [(7,)]  # 4 SF + 3 HubSpot
+    assert fetch(con, "select count(*) from raw.events") == [(13,)]  # 3 + 3 + 3 + 4
     r = totals(results, "accounts")
     assert (r["rows_landed"], r["rows_loaded"], r["rows_quarantined"]) == (5, 5, 0)
     r = totals(results, "onboarding")
     assert (r["rows_landed"], r["rows_loaded"], r["rows_quarantined"]) == (5, 5, 0)
     r = totals(results, "contracts")
     # landed 7 SF + 5 HubSpot; filtered 2 + 2; quarantined 1 (Upsell)
-    assert (r["rows_landed"], r["rows_loaded"], r["rows_duplicate"], r["rows_filtered"],
-            r["rows_quarantined"], r["reasons"]) == (12, 7, 0, 4, 1, 1)
+    assert (
+        r["rows_landed"],
+        r["rows_loaded"],
+        r["rows_duplicate"],
+        r["rows_filtered"],
+        r["rows_quarantined"],
+        r["reasons"],
+    ) == (12, 7, 0, 4, 1, 1)
     r = totals(results, "events")
     # landed 3 + 3 + 4 + 4; one Mixpanel duplicate
-    assert (r["rows_landed"], r["rows_loaded"], r["rows_duplicate"], r["rows_filtered"],
-            r["rows_quarantined"]) == (14, 13, 1, 0, 0)
+    assert (
+        r["rows_landed"],
+        r["rows_loaded"],
+        r["rows_duplicate"],
+        r["rows_filtered"],
+        r["rows_quarantined"],
+    ) == (14, 13, 1, 0, 0)
 
     # per source and file (a zip's members summed under the zip)
-    per_file = fetch(con, """
+    per_file = fetch(
+        con,
+        """
         select source, split_part(file, '!', 1) as file, sum(rows_landed), sum(rows_loaded),
                sum(rows_duplicate), sum(rows_filtered), sum(rows_quarantined)
-        from raw.landed_files group by all order by all""")
+        from raw.landed_files group by all order by all""",
+    )
     assert per_file == [
         ("amplitude_events", "amplitude/export.zip", 3, 3, 0, 0, 0),
         ("hubspot_companies", "hubspot/companies.csv", 2, 2, 0, 0, 0),
@@ -453,23 +785,30 @@ def test_every_landed_row_is_accounted_for(vendors):
         ("segment_tracks", "segment/tracks.jsonl", 3, 3, 0, 0, 0),
     ]
     # the manifest identifies each file by size and content
-    for file, size, sha in fetch(con, "select distinct file, size_bytes, sha256 "
-                                      "from raw.landed_files where file not like '%!%'"):
+    for file, size, sha in fetch(
+        con,
+        "select distinct file, size_bytes, sha256 from raw.landed_files where file not like '%!%'",
+    ):
         data = (VENDORS / file).read_bytes()
         assert (size, sha) == (len(data), hashlib.sha256(data).hexdigest()), file
     # every canonical row says where it came from
     for table in ("accounts", "onboarding", "contracts", "events"):
-        assert fetch(con, f"select count(*) from raw.{table} where _source is null "
-                          "or _file is null or _line is null or _line < 1") == [(0,)], table
+        assert fetch(
+            con,
+            f"select count(*) from raw.{table} where _source is null "
+            "or _file is null or _line is null or _line < 1",
+        ) == [(0,)], table
 
 
 # --------------------------------------------------------------------------------------------
 # The mixed landing zone (HubSpot + Amplitude) builds the canonical marts
 # --------------------------------------------------------------------------------------------
 
+
 def _load_generator():
     spec = importlib.util.spec_from_file_location(
-        "make_landing_mixed", FIXTURES / "make_landing_mixed.py")
+        "make_landing_mixed", FIXTURES / "make_landing_mixed.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -479,9 +818,15 @@ def test_landing_mixed_is_what_the_generator_writes(tmp_path):
     _load_generator().main(SMALL_LANDING, tmp_path)
     written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
     committed = sorted(p.relative_to(MIXED).as_posix() for p in MIXED.rglob("*") if p.is_file())
-    assert written == committed == [
-        "amplitude/export.zip", "hubspot/hubspot-crm-exports-all-companies-2026-06-01.csv",
-        "hubspot/hubspot-crm-exports-all-deals-2026-06-01.csv"]
+    assert (
+        written
+        == committed
+        == [
+            "amplitude/export.zip",
+            "hubspot/hubspot-crm-exports-all-companies-2026-06-01.csv",
+            "hubspot/hubspot-crm-exports-all-deals-2026-06-01.csv",
+        ]
+    )
     for rel in written:
         assert (tmp_path / rel).read_bytes() == (MIXED / rel).read_bytes(), rel
 
@@ -513,13 +858,17 @@ def test_an_unclaimed_file_is_listed_by_the_run_and_published_in_the_manifest(mi
     warehouse, outcome = mixed_run
     listed = [line for line in outcome.lines if "unclaimed" in line]
     assert listed == [
-        ("unclaimed: 1 landed file(s) no source in config/sources.yml reads "
-         "(raw.landed_files status unclaimed)"),
+        (
+            "unclaimed: 1 landed file(s) no source in config/sources.yml reads "
+            "(raw.landed_files status unclaimed)"
+        ),
         f"    unclaimed {UNCLAIMED_CONTACTS}",
     ]
-    assert query(warehouse, "select source, table_name, status, rows_landed from raw.landed_files "
-                            "where file = ?", [UNCLAIMED_CONTACTS]) == [
-        (None, None, "unclaimed", 0)]
+    assert query(
+        warehouse,
+        "select source, table_name, status, rows_landed from raw.landed_files where file = ?",
+        [UNCLAIMED_CONTACTS],
+    ) == [(None, None, "unclaimed", 0)]
     assert not [c for c in outcome.checks if c.check_name == "gx_raw_landed_files" and not c.passed]
 
 
@@ -529,9 +878,11 @@ def _same_rows(got: list[tuple], expected: list[tuple], columns: list[str], what
         problems.append(f"{len(got)} rows, expected {len(expected)}")
         missing = [r for r in expected if r not in got]
         unexpected = [r for r in got if r not in expected]
-        problems += [f"missing {r}" for r in missing[:5]] + [f"unexpected {r}" for r in unexpected[:5]]
-    for i, (g, e) in enumerate(zip(got, expected)):
-        for name, gv, ev in zip(columns, g, e):
+        problems += [f"missing {r}" for r in missing[:5]] + [
+            f"unexpected {r}" for r in unexpected[:5]
+        ]
+    for i, (g, e) in enumerate(zip(got, expected, strict=False)):
+        for name, gv, ev in zip(columns, g, e, strict=False):
             if isinstance(ev, float):
                 ok = isinstance(gv, float) and gv == pytest.approx(ev, rel=1e-9, abs=1e-9)
             else:
@@ -541,8 +892,9 @@ def _same_rows(got: list[tuple], expected: list[tuple], columns: list[str], what
     assert not problems, f"{what}:\n  " + "\n  ".join(problems[:30])
 
 
-def test_mixed_landing_zone_builds_the_same_marts_as_canonical(built_small_warehouse,
-                                                               built_mixed_warehouse):
+def test_mixed_landing_zone_builds_the_same_marts_as_canonical(
+    built_small_warehouse, built_mixed_warehouse
+):
     for table in MARTS:
         sql = f"select * from marts.{table} order by all"
         with duckdb.connect(str(built_small_warehouse), read_only=True) as con:
@@ -560,29 +912,46 @@ def test_mixed_landing_zone_builds_the_same_marts_as_canonical(built_small_wareh
 def test_mixed_landing_zone_loads_the_same_raw_rows(built_small_warehouse, built_mixed_warehouse):
     """The canonical columns of raw.* and the quarantine match too (localises a marts diff)."""
     # raw.* is in each run's working file; the quarantine is published
-    small_raw, mixed_raw = (paths.working_warehouse_path(w)
-                            for w in (built_small_warehouse, built_mixed_warehouse))
-    for table, columns in (("accounts", ACCOUNT_COLUMNS), ("onboarding", ONBOARDING_COLUMNS),
-                           ("contracts", CONTRACT_COLUMNS), ("events", EVENT_COLUMNS)):
+    small_raw, mixed_raw = (
+        paths.working_warehouse_path(w) for w in (built_small_warehouse, built_mixed_warehouse)
+    )
+    for table, columns in (
+        ("accounts", ACCOUNT_COLUMNS),
+        ("onboarding", ONBOARDING_COLUMNS),
+        ("contracts", CONTRACT_COLUMNS),
+        ("events", EVENT_COLUMNS),
+    ):
         sql = f"select {columns} from raw.{table} order by all"
         expected = query(small_raw, sql)
-        _same_rows(query(mixed_raw, sql), expected,
-                   [c.strip() for c in columns.split(",")], f"raw.{table}")
+        _same_rows(
+            query(mixed_raw, sql), expected, [c.strip() for c in columns.split(",")], f"raw.{table}"
+        )
     sql = "select event_id, properties from raw.events order by event_id"
-    assert ([(i, json.loads(p)) for i, p in query(mixed_raw, sql)]
-            == [(i, json.loads(p)) for i, p in query(small_raw, sql)])
+    assert [(i, json.loads(p)) for i, p in query(mixed_raw, sql)] == [
+        (i, json.loads(p)) for i, p in query(small_raw, sql)
+    ]
     # the same two bad events, now found in Amplitude members (JSON lines count from line 1):
     # E9901 (account A99) is the 3rd record of the 2026_02.jsonl member, E1004 ("last
     # tuesday") the 3rd of the 2026_03.csv member
     sql = "select file, line, column_name, reason from quarantine.rejected_rows order by reason"
     canonical = query(built_small_warehouse, sql)
     assert [(c, "A99" in r or "last tuesday" in r) for _, _, c, r in canonical] == [
-        ("account_id", True), ("occurred_at", True)]
+        ("account_id", True),
+        ("occurred_at", True),
+    ]
     assert query(built_mixed_warehouse, sql) == [
-        ("amplitude/export.zip!187520/187520_2026-01-15_12#0.json.gz", 3, "account_id",
-         canonical[0][3]),
-        ("amplitude/export.zip!187520/187520_2026-03-03_20#0.json.gz", 3, "occurred_at",
-         canonical[1][3]),
+        (
+            "amplitude/export.zip!187520/187520_2026-01-15_12#0.json.gz",
+            3,
+            "account_id",
+            canonical[0][3],
+        ),
+        (
+            "amplitude/export.zip!187520/187520_2026-03-03_20#0.json.gz",
+            3,
+            "occurred_at",
+            canonical[1][3],
+        ),
     ]
 
 
@@ -604,14 +973,39 @@ WEBHOOKS_ENTRY = """
       properties: payload
 """
 WEBHOOK_LINES = [
-    {"id": "wh_001", "org": {"id": "w1"}, "actor": {"email": "ann@example.com"},
-     "action": "login", "at": 1770113700123, "payload": {"ip": "198.51.100.4"}},
-    {"id": "wh_002", "org": {"id": "w2"}, "actor": {"email": "bo@example.com"},
-     "action": "project_created", "at": 1770220800000, "payload": {}, "attempt": 2},
-    {"id": "wh_001", "org": {"id": "w1"}, "actor": {"email": "ann@example.com"},
-     "action": "login", "at": 1770113700123, "payload": {"ip": "198.51.100.4"}},  # redelivered
-    {"id": "wh_003", "org": {"id": "nobody"}, "actor": {"email": "x@example.com"},
-     "action": "login", "at": 1770113700000, "payload": {}},  # unknown account
+    {
+        "id": "wh_001",
+        "org": {"id": "w1"},
+        "actor": {"email": "ann@example.com"},
+        "action": "login",
+        "at": 1770113700123,
+        "payload": {"ip": "198.51.100.4"},
+    },
+    {
+        "id": "wh_002",
+        "org": {"id": "w2"},
+        "actor": {"email": "bo@example.com"},
+        "action": "project_created",
+        "at": 1770220800000,
+        "payload": {},
+        "attempt": 2,
+    },
+    {
+        "id": "wh_001",
+        "org": {"id": "w1"},
+        "actor": {"email": "ann@example.com"},
+        "action": "login",
+        "at": 1770113700123,
+        "payload": {"ip": "198.51.100.4"},
+    },  # redelivered
+    {
+        "id": "wh_003",
+        "org": {"id": "nobody"},
+        "actor": {"email": "x@example.com"},
+        "action": "login",
+        "at": 1770113700000,
+        "payload": {},
+    },  # unknown account
 ]
 
 
@@ -622,10 +1016,12 @@ def _webhook_landing(root: Path) -> Path:
         "account_id,account_name,segment,industry,plan_tier,sales_channel,csm_owner,region,"
         "created_at,churned_at,churn_reason\n"
         "w1,Wombat,SMB,Retail,team,direct,dave,NA,2026-01-02,,\n"
-        "w2,Walrus,PLG,Software,free,self-serve,,EMEA,2026-01-03,,\n")
+        "w2,Walrus,PLG,Software,free,self-serve,,EMEA,2026-01-03,,\n"
+    )
     (landing_dir / "webhooks").mkdir()
     (landing_dir / "webhooks/2026-02-03.jsonl").write_text(
-        "".join(json.dumps(r) + "\n" for r in WEBHOOK_LINES))
+        "".join(json.dumps(r) + "\n" for r in WEBHOOK_LINES)
+    )
     return landing_dir
 
 
@@ -644,34 +1040,64 @@ def test_a_source_added_by_configuration_alone(tmp_path, monkeypatch):
     registry = sources.load_registry(paths.sources_file())
     with duckdb.connect(str(tmp_path / "after.duckdb")) as con:
         results = landing.load_landing(con, landing_dir, registry)
-        got = fetch(con, f"select {EVENT_COLUMNS}, properties, _source, _file, _line "
-                         "from raw.events order by event_id")
+        got = fetch(
+            con,
+            f"select {EVENT_COLUMNS}, properties, _source, _file, _line "
+            "from raw.events order by event_id",
+        )
         # at 1770113700123 ms = 1770113700 s (2026-02-03 10:15:00 UTC, see the Mixpanel test)
         # + 123 ms; 1770220800000 ms = 2026-02-04 16:00:00 UTC
         assert [r[:5] + (json.loads(r[5]),) + r[6:] for r in got] == [
-            ("wh_001", "w1", "ann@example.com", "login", T(2026, 2, 3, 10, 15, 0, 123000),
-             {"ip": "198.51.100.4"}, "webhooks", "webhooks/2026-02-03.jsonl", 1),
-            ("wh_002", "w2", "bo@example.com", "project_created", T(2026, 2, 4, 16, 0),
-             {}, "webhooks", "webhooks/2026-02-03.jsonl", 2),
+            (
+                "wh_001",
+                "w1",
+                "ann@example.com",
+                "login",
+                T(2026, 2, 3, 10, 15, 0, 123000),
+                {"ip": "198.51.100.4"},
+                "webhooks",
+                "webhooks/2026-02-03.jsonl",
+                1,
+            ),
+            (
+                "wh_002",
+                "w2",
+                "bo@example.com",
+                "project_created",
+                T(2026, 2, 4, 16, 0),
+                {},
+                "webhooks",
+                "webhooks/2026-02-03.jsonl",
+                2,
+            ),
         ]
-        extra = json.loads(fetch(con, "select _extra from raw.events where event_id = 'wh_002'")
-                           [0][0])
+        extra = json.loads(
+            fetch(con, "select _extra from raw.events where event_id = 'wh_002'")[0][0]
+        )
         assert extra["attempt"] == 2  # an unknown field is kept, not fatal
         assert not {"id", "action", "at", "payload"} & set(extra), extra
-        rejected = fetch(con, "select source, file, line, column_name, reason "
-                              "from quarantine.rejected_rows")
+        rejected = fetch(
+            con, "select source, file, line, column_name, reason from quarantine.rejected_rows"
+        )
         assert len(rejected) == 1, rejected
         assert rejected[0][:4] == ("webhooks", "webhooks/2026-02-03.jsonl", 4, "account_id")
         assert "unknown account" in rejected[0][4].lower()
         r = totals(results, "events")
-        assert (r["rows_landed"], r["rows_loaded"], r["rows_duplicate"],
-                r["rows_quarantined"]) == (4, 2, 1, 1)
+        assert (r["rows_landed"], r["rows_loaded"], r["rows_duplicate"], r["rows_quarantined"]) == (
+            4,
+            2,
+            1,
+            1,
+        )
 
 
 def test_a_registry_mistake_is_one_sentence_naming_the_source(tmp_path):
     broken = tmp_path / "sources.yml"
-    broken.write_text(REGISTRY.read_text().rstrip("\n") + "\n"
-                      + WEBHOOKS_ENTRY.replace("table: events", "table: clicks"))
+    broken.write_text(
+        REGISTRY.read_text().rstrip("\n")
+        + "\n"
+        + WEBHOOKS_ENTRY.replace("table: events", "table: clicks")
+    )
     with pytest.raises(sources.RegistryError) as error:
         sources.load_registry(broken)
     message = str(error.value)
@@ -679,18 +1105,33 @@ def test_a_registry_mistake_is_one_sentence_naming_the_source(tmp_path):
     assert "\n" not in message.strip()
 
 
-@pytest.mark.parametrize(("entry", "message"), [
-    ({"colour": "red"}, "source 'x': unknown key colour"),
-    ({"fields": {"event_id": {"field": "id", "epoch": "days"}}},
-     "source 'x' field event_id epoch: must be 'seconds' or 'milliseconds', got 'days'"),
-    ({"fields": {"event_id": {"field": "id", "mapping": {}}}},
-     "source 'x' field event_id: unknown key mapping"),
-    ({"fields": {"event_id": 5}}, "source 'x' field event_id: must be a name or a list or a mapping"),
-    ({"format": "xml"}, "source 'x' format: must be 'csv', 'jsonl', 'parquet' or 'zip', got 'xml'"),
-])
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"colour": "red"}, "source 'x': unknown key colour"),
+        (
+            {"fields": {"event_id": {"field": "id", "epoch": "days"}}},
+            "source 'x' field event_id epoch: must be 'seconds' or 'milliseconds', got 'days'",
+        ),
+        (
+            {"fields": {"event_id": {"field": "id", "mapping": {}}}},
+            "source 'x' field event_id: unknown key mapping",
+        ),
+        (
+            {"fields": {"event_id": 5}},
+            "source 'x' field event_id: must be a name or a list or a mapping",
+        ),
+        (
+            {"format": "xml"},
+            "source 'x' format: must be 'csv', 'jsonl', 'parquet' or 'zip', got 'xml'",
+        ),
+    ],
+)
 def test_a_key_the_registry_does_not_know_or_a_wrong_value_is_one_sentence(entry, message):
     # the registry is read through a typed model (issue 11) that refuses keys it does not know
     with pytest.raises(sources.RegistryError) as error:
-        sources.parse_registry({"sources": {"x": {"table": "events", "files": ["a/*.csv"],
-                                                  **entry}}}, schema.table_columns())
+        sources.parse_registry(
+            {"sources": {"x": {"table": "events", "files": ["a/*.csv"], **entry}}},
+            schema.table_columns(),
+        )
     assert str(error.value) == message

@@ -29,8 +29,10 @@ class WorkingWarehouse(DuckDBResource):
 
     database: str = Field(
         default="",
-        description=("The working DuckDB file. Empty (the default): <TTV_WAREHOUSE>.build/<its "
-                     "file name>, where the run lock, the checks and publication look."),
+        description=(
+            "The working DuckDB file. Empty (the default): <TTV_WAREHOUSE>.build/<its "
+            "file name>, where the run lock, the checks and publication look."
+        ),
     )
 
     def path(self) -> Path:

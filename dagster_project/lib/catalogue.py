@@ -16,11 +16,10 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, ValidationError
 
+from dagster_project import paths
 from dagster_project.lib.config_models import friendly_errors
 from dagster_project.lib.schema import milestone_date_columns
 from dagster_project.lib.sql import literal
-
-from dagster_project import paths
 
 RULES = ("contract", "crm_field", "first_event", "all_events", "active_days")
 CONTRACT_TYPES = ("new_business", "renewal", "expansion")
@@ -103,7 +102,9 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
 # What each config table and column holds, written once in the dbt source YAML that dbt docs
 # show, and read from there for the tables' DuckDB comments, so a SQL client shows the same
 # words (SPEC §4.1).
-CONFIG_SOURCES_FILE = paths.DBT_PROJECT_DIR / "models" / "staging" / "config" / "_config__sources.yml"
+CONFIG_SOURCES_FILE = (
+    paths.DBT_PROJECT_DIR / "models" / "staging" / "config" / "_config__sources.yml"
+)
 
 
 def _config_descriptions() -> tuple[dict[str, str], dict[str, dict[str, str]]]:
@@ -111,16 +112,23 @@ def _config_descriptions() -> tuple[dict[str, str], dict[str, dict[str, str]]]:
     doc = yaml.safe_load(CONFIG_SOURCES_FILE.read_text(encoding="utf-8"))
     (source,) = [s for s in doc["sources"] if s["name"] == "config"]
     tables = {t["name"]: t["description"] for t in source["tables"]}
-    columns = {t["name"]: {c["name"]: c["description"] for c in t.get("columns", [])}
-               for t in source["tables"]}
+    columns = {
+        t["name"]: {c["name"]: c["description"] for c in t.get("columns", [])}
+        for t in source["tables"]
+    }
     return tables, columns
 
 
 TABLE_DESCRIPTIONS, COLUMN_DESCRIPTIONS = _config_descriptions()
 
 # The account_ttv columns an experiment's arm may be read from (text columns of onboarding).
-EXPERIMENT_ARM_COLUMNS = ("onboarding_variant", "configuration_approach", "touch_model",
-                          "plan_tier", "sales_channel")
+EXPERIMENT_ARM_COLUMNS = (
+    "onboarding_variant",
+    "configuration_approach",
+    "touch_model",
+    "plan_tier",
+    "sales_channel",
+)
 DEFAULT_ALPHA = 0.05
 
 # The row of `config.segments` that applies to accounts whose segment is not listed.
@@ -224,8 +232,14 @@ class CatalogueFile(BaseModel):
     features: dict[str, FeatureEntry] | None = None
 
 
-_PLACES = {"milestones": "milestone", "journeys": "journey", "segments": "segment",
-           "segment_groups": "segment group", "experiments": "experiment", "features": "feature"}
+_PLACES = {
+    "milestones": "milestone",
+    "journeys": "journey",
+    "segments": "segment",
+    "segment_groups": "segment group",
+    "experiments": "experiment",
+    "features": "feature",
+}
 
 
 def _where(loc: tuple) -> str:
@@ -252,10 +266,21 @@ def parse_catalogue(doc: dict) -> Catalogue:
     journey_segments = _parse_journey_segments(model.journeys, segments)
     groups = _parse_segment_groups(model.segment_groups or {}, segments)
     experiments = _parse_experiments(model.experiments or {})
-    features = [{"feature": name, "event_name": spec.event, "released_at": spec.released_at}
-                for name, spec in (model.features or {}).items()]
-    return Catalogue(milestones, milestone_events, journeys, segments, targets, journey_segments,
-                     groups, experiments, features)
+    features = [
+        {"feature": name, "event_name": spec.event, "released_at": spec.released_at}
+        for name, spec in (model.features or {}).items()
+    ]
+    return Catalogue(
+        milestones,
+        milestone_events,
+        journeys,
+        segments,
+        targets,
+        journey_segments,
+        groups,
+        experiments,
+        features,
+    )
 
 
 def _parse_milestones(items: list[MilestoneEntry]) -> tuple[list[dict], list[dict]]:
@@ -300,8 +325,9 @@ def _parse_milestones(items: list[MilestoneEntry]) -> tuple[list[dict], list[dic
         elif rule == "first_event":
             events.append({"milestone": name, "event_name": item.first_event})
         elif rule == "all_events":
-            events.extend({"milestone": name, "event_name": e}
-                          for e in dict.fromkeys(item.all_events))
+            events.extend(
+                {"milestone": name, "event_name": e} for e in dict.fromkeys(item.all_events)
+            )
         else:  # active_days
             days, within = item.active_days.days, item.active_days.within_days
             if not 1 <= days <= within:
@@ -331,12 +357,12 @@ def _parse_journeys(journeys: dict[str, JourneyEntry], names: set[str]) -> list[
     return rows
 
 
-CLOCK_KEYS = ("start_milestone", "value_milestone", "first_value_milestone",
-              "full_value_milestone")
+CLOCK_KEYS = ("start_milestone", "value_milestone", "first_value_milestone", "full_value_milestone")
 
 
-def _parse_segments(clock: Clock, segments: dict[str, SegmentEntry | None],
-                    names: set[str]) -> tuple[list[dict], list[dict]]:
+def _parse_segments(
+    clock: Clock, segments: dict[str, SegmentEntry | None], names: set[str]
+) -> tuple[list[dict], list[dict]]:
     rows, targets = [], []
     entries = [(DEFAULT_SEGMENT, SegmentEntry())] + list(segments.items())
     for segment, spec in entries:
@@ -357,12 +383,17 @@ def _parse_segments(clock: Clock, segments: dict[str, SegmentEntry | None],
         rows.append(row)
         if row["target_days"] is not None:
             targets.append(
-                {"segment": segment, "milestone": row["value_milestone"],
-                 "target_days": row["target_days"]}
+                {
+                    "segment": segment,
+                    "milestone": row["value_milestone"],
+                    "target_days": row["target_days"],
+                }
             )
         for milestone, days in (spec.milestone_targets or {}).items():
             if milestone not in names:
-                raise CatalogueError(f"segment {segment!r}: target for unknown milestone {milestone!r}")
+                raise CatalogueError(
+                    f"segment {segment!r}: target for unknown milestone {milestone!r}"
+                )
             if milestone == row["value_milestone"]:
                 raise CatalogueError(
                     f"segment {segment!r}: set the value milestone's target with target_days"
@@ -377,8 +408,14 @@ def _parse_experiments(items: dict[str, ExperimentEntry]) -> list[dict]:
     for name, spec in items.items():
         if str(spec.control_arm).strip() == "":
             raise CatalogueError(f"experiment {name!r} needs a control_arm")
-        rows.append({"experiment": name, "arm_column": spec.arm_column,
-                     "control_arm": str(spec.control_arm), "alpha": spec.alpha})
+        rows.append(
+            {
+                "experiment": name,
+                "arm_column": spec.arm_column,
+                "control_arm": str(spec.control_arm),
+                "alpha": spec.alpha,
+            }
+        )
     return rows
 
 
@@ -477,36 +514,50 @@ class UnknownEvent:
     @property
     def message(self) -> str:
         what = "milestone" if self.table == "milestone_events" else self.table.removesuffix("s")
-        return (f"{what} {self.name!r}: event {self.event_name!r} never occurs in the loaded "
-                f"events{self.suggestion}")
+        return (
+            f"{what} {self.name!r}: event {self.event_name!r} never occurs in the loaded "
+            f"events{self.suggestion}"
+        )
 
 
-def events_not_in_data(con, schema: str = "config",
-                       events: str = "raw.events") -> list[UnknownEvent]:
+def events_not_in_data(
+    con, schema: str = "config", events: str = "raw.events"
+) -> list[UnknownEvent]:
     """Events named by the catalogue's tables (every `schema` table with an `event_name`
     column, its first column naming the milestone or feature) that no loaded event has.
     Nothing when no event is loaded at all (a CRM-only warehouse)."""
     import duckdb
 
-    tables = [r[0] for r in con.execute(
-        "select table_name from duckdb_columns() where schema_name = ? and database_name = "
-        "current_database() and column_name = 'event_name' order by table_name",
-        [schema]).fetchall()]
+    tables = [
+        r[0]
+        for r in con.execute(
+            "select table_name from duckdb_columns() where schema_name = ? and database_name = "
+            "current_database() and column_name = 'event_name' order by table_name",
+            [schema],
+        ).fetchall()
+    ]
     try:
-        loaded = {r[0] for r in con.execute(
-            f"select distinct event_name from {events} where event_name is not null").fetchall()}
+        loaded = {
+            r[0]
+            for r in con.execute(
+                f"select distinct event_name from {events} where event_name is not null"
+            ).fetchall()
+        }
     except duckdb.CatalogException:
         return []
     if not loaded:
         return []
     unknown = []
     for table in tables:
-        first = con.execute("select column_name from duckdb_columns() where schema_name = ? "
-                            "and database_name = current_database() and table_name = ? "
-                            "order by column_index limit 1", [schema, table]).fetchone()[0]
+        first = con.execute(
+            "select column_name from duckdb_columns() where schema_name = ? "
+            "and database_name = current_database() and table_name = ? "
+            "order by column_index limit 1",
+            [schema, table],
+        ).fetchone()[0]
         for name, event in con.execute(
-                f'select distinct "{first}", event_name from {schema}."{table}" '
-                "order by all").fetchall():
+            f'select distinct "{first}", event_name from {schema}."{table}" order by all'
+        ).fetchall():
             if event not in loaded:
                 unknown.append(UnknownEvent(table, name, event, did_you_mean(event, loaded)))
     return unknown
@@ -542,8 +593,10 @@ def main(argv: list[str]) -> int:
             print(f"note: events not checked against {working}: {exc}", file=sys.stderr)
             unknown = []
         for item in unknown:
-            print(f"{'error' if item.is_error else 'warning'}: {path}: {item.message}",
-                  file=sys.stderr)
+            print(
+                f"{'error' if item.is_error else 'warning'}: {path}: {item.message}",
+                file=sys.stderr,
+            )
         if any(item.is_error for item in unknown):
             return 1
     for table, rows in catalogue.tables().items():

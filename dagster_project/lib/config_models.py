@@ -25,8 +25,17 @@ def key_path(loc: tuple) -> str:
 
 # Errors that only say "not this kind of value": for a union (a name or a list of names, a
 # name or a mapping) pydantic reports one per alternative; a more specific one is preferred.
-_KIND_ERRORS = {"string_type", "list_type", "dict_type", "model_type", "model_attributes_type",
-                "int_type", "float_type", "bool_type", "date_type"}
+_KIND_ERRORS = {
+    "string_type",
+    "list_type",
+    "dict_type",
+    "model_type",
+    "model_attributes_type",
+    "int_type",
+    "float_type",
+    "bool_type",
+    "date_type",
+}
 _BRANCH_NAMES = {"str", "int", "float", "bool", "constrained-str"}
 
 
@@ -59,19 +68,30 @@ def friendly_errors(exc: ValidationError, where: Callable[[tuple], str] | None =
     branches = _BRANCH_NAMES | _model_names(BaseModel)
     errors = []
     for error in exc.errors():
-        loc = tuple(p for p in error["loc"]
-                    if not (isinstance(p, str) and ("[" in p or p in branches)))
+        loc = tuple(
+            p for p in error["loc"] if not (isinstance(p, str) and ("[" in p or p in branches))
+        )
         errors.append({**error, "loc": loc})
     # the deepest error that is more than "wrong kind"; a value no alternative takes says which
     # kinds would do
     error = min(errors, key=lambda e: (e["type"] in _KIND_ERRORS, -len(e["loc"])))
     if error["type"] in _KIND_ERRORS:
-        kinds = {"string_type": "a name", "list_type": "a list", "dict_type": "a mapping",
-                 "model_type": "a mapping", "model_attributes_type": "a mapping",
-                 "int_type": "a whole number", "float_type": "a number", "bool_type": "true or false",
-                 "date_type": "a date"}
-        error["_kinds"] = list(dict.fromkeys(
-            kinds[e["type"]] for e in errors if e["loc"] == error["loc"] and e["type"] in kinds))
+        kinds = {
+            "string_type": "a name",
+            "list_type": "a list",
+            "dict_type": "a mapping",
+            "model_type": "a mapping",
+            "model_attributes_type": "a mapping",
+            "int_type": "a whole number",
+            "float_type": "a number",
+            "bool_type": "true or false",
+            "date_type": "a date",
+        }
+        error["_kinds"] = list(
+            dict.fromkeys(
+                kinds[e["type"]] for e in errors if e["loc"] == error["loc"] and e["type"] in kinds
+            )
+        )
     loc = error["loc"]
 
     def name(place: tuple) -> str:
@@ -94,15 +114,18 @@ def schemas() -> dict[Path, type[BaseModel]]:
     from dagster_project.lib.sources import RegistryFile
 
     config = paths.PROJECT_DIR / "config"
-    return {config / "ttv.schema.json": CatalogueFile,
-            config / "sources.schema.json": RegistryFile,
-            config / "schema.schema.json": SchemaFile}
+    return {
+        config / "ttv.schema.json": CatalogueFile,
+        config / "sources.schema.json": RegistryFile,
+        config / "schema.schema.json": SchemaFile,
+    }
 
 
 def json_schema_text(model: type[BaseModel]) -> str:
     """A model's JSON Schema as committed: sorted keys, two-space indent, a final newline."""
-    return json.dumps(model.model_json_schema(), indent=2, sort_keys=True,
-                      ensure_ascii=False) + "\n"
+    return (
+        json.dumps(model.model_json_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    )
 
 
 def main() -> int:

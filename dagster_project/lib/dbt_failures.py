@@ -33,14 +33,18 @@ class TestFailure:
     message: str  # one sentence for the run's output and the check's description
 
 
-def explain(run_results: dict, database: Path, manifest: dict,
-            expectations_dir: Path | None = None) -> dict[str, TestFailure]:
+def explain(
+    run_results: dict, database: Path, manifest: dict, expectations_dir: Path | None = None
+) -> dict[str, TestFailure]:
     """Every test of `run_results` that failed, warned or errored, by unique_id, with examples
     from its stored failures in `database`. `expectations_dir` holds the GX suites whose
     `meta.row_key` names a mart's key columns (default: the project's expectations/)."""
-    results = [r for r in run_results.get("results", [])
-               if r["unique_id"].startswith(("test.", "unit_test."))
-               and r.get("status") in ("fail", "warn", "error")]
+    results = [
+        r
+        for r in run_results.get("results", [])
+        if r["unique_id"].startswith(("test.", "unit_test."))
+        and r.get("status") in ("fail", "warn", "error")
+    ]
     if not results:
         return {}
     if expectations_dir is None:
@@ -56,11 +60,17 @@ def explain(run_results: dict, database: Path, manifest: dict,
             examples = []
             if con is not None and result["status"] != "error" and node.get("alias"):
                 keys = key_columns(manifest, node.get("attached_node"), expectations_dir)
-                examples = _examples(con, node["schema"], node["alias"],
-                                     keys + [node.get("column_name") or ""])
+                examples = _examples(
+                    con, node["schema"], node["alias"], keys + [node.get("column_name") or ""]
+                )
             explained[unique_id] = TestFailure(
-                unique_id, name, result["status"], result.get("failures"), examples,
-                _message(name, result, examples))
+                unique_id,
+                name,
+                result["status"],
+                result.get("failures"),
+                examples,
+                _message(name, result, examples),
+            )
     finally:
         if con is not None:
             con.close()
@@ -76,11 +86,14 @@ def key_columns(manifest: dict, model_id: str | None, expectations_dir: Path) ->
     for node in manifest.get("nodes", {}).values():
         metadata = node.get("test_metadata") or {}
         if node.get("attached_node") != model_id or metadata.get("name") not in (
-                "unique", "unique_combination"):
+            "unique",
+            "unique_combination",
+        ):
             continue
         kwargs = metadata.get("kwargs") or {}
-        keys += [c for c in kwargs.get("columns") or [kwargs.get("column_name")]
-                 if c and c not in keys]
+        keys += [
+            c for c in kwargs.get("columns") or [kwargs.get("column_name")] if c and c not in keys
+        ]
     suite = Path(expectations_dir) / f"{manifest['nodes'].get(model_id, {}).get('name')}.json"
     if not keys and suite.is_file():
         keys = json.loads(suite.read_text(encoding="utf-8")).get("meta", {}).get("row_key", [])
@@ -90,14 +103,15 @@ def key_columns(manifest: dict, model_id: str | None, expectations_dir: Path) ->
 def _examples(con, schema: str, table: str, wanted: list[str]) -> list:
     try:
         cursor = con.execute(
-            f'select * from "{schema}"."{table}" order by all limit {MAX_EXAMPLES}')
+            f'select * from "{schema}"."{table}" order by all limit {MAX_EXAMPLES}'
+        )
     except duckdb.Error:
         return []  # no stored failures (a test without them): the count stands alone
     names = [d[0] for d in cursor.description]
     shown = [n for n in names if n in wanted] or names[:4]
     examples = []
     for row in cursor.fetchall():
-        values = dict(zip(names, row))
+        values = dict(zip(names, row, strict=False))
         example = {n: json_safe(values[n]) for n in shown}
         examples.append(example[shown[0]] if len(shown) == 1 else example)
     return examples

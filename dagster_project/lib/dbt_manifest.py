@@ -47,31 +47,47 @@ def newest_source_mtime(project_dir: Path = paths.DBT_PROJECT_DIR) -> float:
     return newest
 
 
-def prepared_manifest(manifest: Path | None = None,
-                      project_dir: Path = paths.DBT_PROJECT_DIR) -> Path:
+def prepared_manifest(
+    manifest: Path | None = None, project_dir: Path = paths.DBT_PROJECT_DIR
+) -> Path:
     """The manifest's path, for `@dbt_assets`; a sentence if it was never prepared, a warning if
     a dbt file changed after it (the asset graph may lack a new model until `make install`)."""
     manifest = manifest or manifest_path()
     if not manifest.exists():
-        raise ManifestMissing(f"no dbt manifest at {manifest}: run `make install` (or "
-                              "`python -m dagster_project.lib.dbt_manifest`) first")
+        raise ManifestMissing(
+            f"no dbt manifest at {manifest}: run `make install` (or "
+            "`python -m dagster_project.lib.dbt_manifest`) first"
+        )
     if manifest.stat().st_mtime < newest_source_mtime(project_dir):
-        warnings.warn(f"the dbt manifest {manifest} is older than a file of dbt_models/: run "
-                      "`make install` to parse it again", stacklevel=2)
+        warnings.warn(
+            f"the dbt manifest {manifest} is older than a file of dbt_models/: run "
+            "`make install` to parse it again",
+            stacklevel=2,
+        )
     return manifest
 
 
 def prepare() -> Path:
     """`dbt parse` into the project's target/: the manifest Dagster reads."""
     done = subprocess.run(
-        [str(paths.DBT_EXECUTABLE), "parse", "--quiet", "--project-dir",
-         str(paths.DBT_PROJECT_DIR), "--profiles-dir", str(paths.DBT_PROJECT_DIR)],
-        cwd=paths.DBT_PROJECT_DIR, capture_output=True, text=True,
+        [
+            str(paths.DBT_EXECUTABLE),
+            "parse",
+            "--quiet",
+            "--project-dir",
+            str(paths.DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(paths.DBT_PROJECT_DIR),
+        ],
+        cwd=paths.DBT_PROJECT_DIR,
+        capture_output=True,
+        text=True,
         env={**os.environ, **paths.dbt_variables()},
     )
     if done.returncode != 0:
-        raise RuntimeError(f"dbt parse failed in {paths.DBT_PROJECT_DIR}:\n"
-                           f"{done.stdout}{done.stderr}")
+        raise RuntimeError(
+            f"dbt parse failed in {paths.DBT_PROJECT_DIR}:\n{done.stdout}{done.stderr}"
+        )
     return manifest_path()
 
 

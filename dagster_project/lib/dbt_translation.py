@@ -42,17 +42,17 @@ def describe_test(test: Mapping[str, Any], model: str) -> str:
         "expression_is_true": f"`{kwargs.get('expression', '')}` holds on every row of `{model}`.",
         "accepted_values": f"{where} only holds {_listing(kwargs.get('values') or [])}.",
         "relationships": f"Every {where} exists in `{kwargs.get('field', '')}` of its parent.",
-        "unique_combination": f"One row of `{model}` per "
-                              f"{_listing(kwargs.get('columns') or [])}.",
+        "unique_combination": f"One row of `{model}` per {_listing(kwargs.get('columns') or [])}.",
     }
     if name in sentences:
         return sentences[name]
     if name:
         arguments = {k: v for k, v in kwargs.items() if k not in ("model", "column_name")}
-        return (f"dbt test `{name}` on {where}"
-                + (f" with {arguments}" if arguments else "") + ".")
+        return f"dbt test `{name}` on {where}" + (f" with {arguments}" if arguments else "") + "."
     # a singular test: its file name says what it asserts
-    return f"Singular dbt test `{test['name']}` (dbt_models/tests): it returns the rows that break it."
+    return (
+        f"Singular dbt test `{test['name']}` (dbt_models/tests): it returns the rows that break it."
+    )
 
 
 class TtvDbtTranslator(DagsterDbtTranslator):
@@ -99,10 +99,18 @@ def with_table_metadata(outputs: list[dg.Output], database, manifest: Mapping[st
                 yield output
                 continue
             described = node.get("columns") or {}
-            extra = {"dagster/column_schema": dg.TableSchema(columns=[
-                dg.TableColumn(name, data_type,
-                               description=(described.get(name) or {}).get("description") or None)
-                for name, data_type in columns[relation]])}
+            extra = {
+                "dagster/column_schema": dg.TableSchema(
+                    columns=[
+                        dg.TableColumn(
+                            name,
+                            data_type,
+                            description=(described.get(name) or {}).get("description") or None,
+                        )
+                        for name, data_type in columns[relation]
+                    ]
+                )
+            }
             if node.get("config", {}).get("materialized") != "view":
                 schema, table = relation
                 count = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]

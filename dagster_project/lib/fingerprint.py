@@ -55,8 +55,11 @@ def inputs_digest(as_of: str, landing_dir: Path | None = None) -> str:
         add("landed", path.relative_to(landing).as_posix(), stat.st_size, stat.st_mtime_ns)
     for folder, pattern in CODE:
         for path in _files(folder, pattern):
-            add("code", path.relative_to(paths.PROJECT_DIR).as_posix(),
-                hashlib.sha256(path.read_bytes()).hexdigest())
+            add(
+                "code",
+                path.relative_to(paths.PROJECT_DIR).as_posix(),
+                hashlib.sha256(path.read_bytes()).hexdigest(),
+            )
     return digest.hexdigest()
 
 
@@ -74,9 +77,16 @@ def record_publication(digest: str, as_of: str, warehouse: Path | None = None) -
     target = paths.build_dir(published) / RECORD_FILE
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_suffix(".tmp")
-    temporary.write_text(json.dumps({
-        "digest": digest, "as_of": as_of, "published": _published_stamp(published),
-        "published_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}))
+    temporary.write_text(
+        json.dumps(
+            {
+                "digest": digest,
+                "as_of": as_of,
+                "published": _published_stamp(published),
+                "published_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            }
+        )
+    )
     os.replace(temporary, target)
 
 
@@ -90,9 +100,11 @@ def unchanged_since(digest: str, warehouse: Path | None = None) -> str | None:
         return None
     if record.get("digest") != digest or record.get("published") != _published_stamp(published):
         return None
-    return (f"nothing new: the landing zone, catalogue, registry, settings, code and as-of "
-            f"({record['as_of']}) are those of the run that published {published} at "
-            f"{record['published_at']}; nothing was loaded, built or published")
+    return (
+        f"nothing new: the landing zone, catalogue, registry, settings, code and as-of "
+        f"({record['as_of']}) are those of the run that published {published} at "
+        f"{record['published_at']}; nothing was loaded, built or published"
+    )
 
 
 def forget(warehouse: Path | None = None) -> None:

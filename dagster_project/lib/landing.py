@@ -38,8 +38,7 @@ from pathlib import Path
 import duckdb
 
 from dagster_project.lib import schema
-from dagster_project.lib.schema import (BOOLEAN, DATE, DECIMAL, JSON, TEXT, TIMESTAMP,
-                                        CanonicalTable)
+from dagster_project.lib.schema import BOOLEAN, DATE, DECIMAL, JSON, TEXT, TIMESTAMP, CanonicalTable
 from dagster_project.lib.sources import LABEL_IGNORED, FieldSpec, Source
 from dagster_project.lib.sql import ident as _ident
 from dagster_project.lib.sql import literal as _q
@@ -55,8 +54,14 @@ CAST_SQL = {
     BOOLEAN: "try_cast({v} as boolean)",
     JSON: "case when json_valid({v}) then {v} end",
 }
-SQL_TYPE = {TEXT: "varchar", TIMESTAMP: "timestamp", DATE: "date", DECIMAL: "decimal(18, 2)",
-            BOOLEAN: "boolean", JSON: "varchar"}
+SQL_TYPE = {
+    TEXT: "varchar",
+    TIMESTAMP: "timestamp",
+    DATE: "date",
+    DECIMAL: "decimal(18, 2)",
+    BOOLEAN: "boolean",
+    JSON: "varchar",
+}
 CAST_REASON = {
     TIMESTAMP: "unparseable timestamp",
     DATE: "unparseable date",
@@ -71,15 +76,16 @@ CAST_REASON = {
 # loader reads the current declaration by name when it runs, so `TTV_SCHEMA` may change it.
 LandingTable = CanonicalTable
 TABLES = schema.tables()  # load order: accounts first
-ACCOUNTS, CONTRACTS, ONBOARDING, EVENTS = (schema.table(n) for n in
-                                            ("accounts", "contracts", "onboarding", "events"))
+ACCOUNTS, CONTRACTS, ONBOARDING, EVENTS = (
+    schema.table(n) for n in ("accounts", "contracts", "onboarding", "events")
+)
 META_COLUMNS = {"_source": "varchar", "_file": "varchar", "_line": "bigint", "_extra": "varchar"}
 META_DESCRIPTIONS = {
     "_source": "The registry source (config/sources.yml) the row was loaded from.",
     "_file": "The landed file the row came from, relative to the landing zone.",
     "_line": "The row's physical line in that file (1 is the header of a CSV), or its record number.",
     "_extra": "Fields of the export that the source's mapping does not use, as a JSON object "
-              "(kept, not lost).",
+    "(kept, not lost).",
 }
 UNKNOWN_ACCOUNT = "unknown account_id: "
 
@@ -98,8 +104,14 @@ class UnreadableFile(ValueError):
 
 # What a reader raises on a file it cannot read: DuckDB's errors (corrupt Parquet, truncated
 # gzip, invalid UTF-8, a line over the maximum), a bad zip, a file that does not decode.
-_UNREADABLE = (duckdb.Error, zipfile.BadZipFile, EOFError, OSError, UnicodeDecodeError,
-               gzip.BadGzipFile)
+_UNREADABLE = (
+    duckdb.Error,
+    zipfile.BadZipFile,
+    EOFError,
+    OSError,
+    UnicodeDecodeError,
+    gzip.BadGzipFile,
+)
 
 
 @dataclass(frozen=True)
@@ -135,16 +147,25 @@ def file_format(source: Source, path: Path) -> str:
     name = path.name.lower()
     # compressed variants are read by DuckDB itself (from the .gz); `.json` is JSON lines, as
     # Mixpanel's export API and most event pipelines write it despite the name
-    for suffix, fmt in ((".csv", "csv"), (".csv.gz", "csv"), (".jsonl", "jsonl"),
-                        (".jsonl.gz", "jsonl"), (".json", "jsonl"), (".json.gz", "jsonl"),
-                        (".ndjson", "jsonl"), (".ndjson.gz", "jsonl"), (".parquet", "parquet"),
-                        (".zip", "zip")):
+    for suffix, fmt in (
+        (".csv", "csv"),
+        (".csv.gz", "csv"),
+        (".jsonl", "jsonl"),
+        (".jsonl.gz", "jsonl"),
+        (".json", "jsonl"),
+        (".json.gz", "jsonl"),
+        (".ndjson", "jsonl"),
+        (".ndjson.gz", "jsonl"),
+        (".parquet", "parquet"),
+        (".zip", "zip"),
+    ):
         if name.endswith(suffix):
             return fmt
     raise SchemaMismatch(f"{path.name}: cannot tell the format from the name; set `format`")
 
 
 # ---- reading one file: a relation with _line, _raw and a text accessor per field ------------
+
 
 @dataclass
 class _Reader:
@@ -223,8 +244,10 @@ REJECTS, REJECTS_SCAN = "_rejects", "_rejects_scan"  # DuckDB's CSV rejects, per
 
 
 def _text_options(source: Source) -> str:
-    return (f"max_line_size = {int(source.max_line_size)}, store_rejects = true, "
-            f"rejects_table = '{REJECTS}', rejects_scan = '{REJECTS_SCAN}'")
+    return (
+        f"max_line_size = {int(source.max_line_size)}, store_rejects = true, "
+        f"rejects_table = '{REJECTS}', rejects_scan = '{REJECTS_SCAN}'"
+    )
 
 
 def _rejected_lines(con) -> str | None:
@@ -237,11 +260,15 @@ def _rejected_lines(con) -> str | None:
         found = 0
     if not found:
         return None
-    bad = con.execute(f"select min(line) from {REJECTS} where error_type = 'INVALID ENCODING'"
-                      ).fetchone()[0]
+    bad = con.execute(
+        f"select min(line) from {REJECTS} where error_type = 'INVALID ENCODING'"
+    ).fetchone()[0]
     if bad is not None:
-        raise UnreadableFile("not valid UTF-8 text; set the source's `encoding` (latin-1 or "
-                             "cp1252) in config/sources.yml", int(bad))
+        raise UnreadableFile(
+            "not valid UTF-8 text; set the source's `encoding` (latin-1 or "
+            "cp1252) in config/sources.yml",
+            int(bad),
+        )
     con.execute(f"""
         create or replace temp table _rejected as
         select line, any_value(csv_line) as raw,
@@ -271,8 +298,10 @@ def _physical_line(record: str, rejected: str | None, header: bool = True) -> st
     first = 2 if header else 1
     if not rejected:
         return f"{first - 1} + {record}"
-    return (f"{first - 1} + {record} + (select count(*) from {rejected} "
-            f"where line - rank <= {record} + {first - 2})")
+    return (
+        f"{first - 1} + {record} + (select count(*) from {rejected} "
+        f"where line - rank <= {record} + {first - 2})"
+    )
 
 
 def _open(con, path: Path, fmt: str, source: Source, rescan: bool = False) -> _Reader:
@@ -282,8 +311,10 @@ def _open(con, path: Path, fmt: str, source: Source, rescan: bool = False) -> _R
     if not rescan:
         _clear_rejects(con)
     if fmt == "csv":
-        reader = (f"read_csv({fp}, all_varchar = true, header = true, auto_detect = true, "
-                  f"{_text_options(source)})")
+        reader = (
+            f"read_csv({fp}, all_varchar = true, header = true, auto_detect = true, "
+            f"{_text_options(source)})"
+        )
         present = [r[0] for r in con.execute(f"describe select * from {reader}").fetchall()]
         # a record's physical line: the header is line 1, and quoted values may span lines. The
         # running count of those newlines needs a sort, so it is paid only by files that have one.
@@ -291,8 +322,10 @@ def _open(con, path: Path, fmt: str, source: Source, rescan: bool = False) -> _R
         spans = con.execute(f"select {_spans_sql(present)} from {reader}").fetchall()[0][0]
         rejected = _rejected_lines(con)
         if spans:
-            line = (_physical_line("_record", rejected) + " + coalesce(sum(_newlines) over "
-                    "(order by _record rows between unbounded preceding and 1 preceding), 0)")
+            line = (
+                _physical_line("_record", rejected) + " + coalesce(sum(_newlines) over "
+                "(order by _record rows between unbounded preceding and 1 preceding), 0)"
+            )
             relation = f"""(
                 select *, {line} as _line, true as _raw_ok
                 from (select r.*, row_number() over () as _record,
@@ -300,31 +333,48 @@ def _open(con, path: Path, fmt: str, source: Source, rescan: bool = False) -> _R
                       from {reader} as r))"""
         else:
             relation = f"""(
-                select *, {_physical_line('_record', rejected)} as _line, true as _raw_ok
+                select *, {_physical_line("_record", rejected)} as _line, true as _raw_ok
                 from (select r.*, row_number() over () as _record from {reader} as r))"""
-        return _Reader(relation, fmt, {c.lower(): c for c in present}, {}, set(),
-                       _csv_raw_sql(present), rejected)
+        return _Reader(
+            relation,
+            fmt,
+            {c.lower(): c for c in present},
+            {},
+            set(),
+            _csv_raw_sql(present),
+            rejected,
+        )
     if fmt == "jsonl":
         # lines, not records: a malformed line is quarantined with its number, the file loads
-        reader = (f"read_csv({fp}, columns = {{'_raw': 'VARCHAR'}}, header = false, "
-                  f"delim = chr(31), quote = '', escape = '', auto_detect = false, "
-                  f"{_text_options(source)})")
+        reader = (
+            f"read_csv({fp}, columns = {{'_raw': 'VARCHAR'}}, header = false, "
+            f"delim = chr(31), quote = '', escape = '', auto_detect = false, "
+            f"{_text_options(source)})"
+        )
         # the fields a record has, from the first one the source keeps: Segment's first line
         # may be an identify call, which has no `event`; a file of such calls alone checks none
-        first = con.execute(f"select _raw from {reader} where json_valid(_raw) "
-                            f"and json_type(_raw) = 'OBJECT'{_kept_sql(source)} limit 1").fetchone()
-        keys = set(con.execute("select json_keys(?::json)", [first[0]]).fetchone()[0]) if first else set()
+        first = con.execute(
+            f"select _raw from {reader} where json_valid(_raw) "
+            f"and json_type(_raw) = 'OBJECT'{_kept_sql(source)} limit 1"
+        ).fetchone()
+        keys = (
+            set(con.execute("select json_keys(?::json)", [first[0]]).fetchone()[0])
+            if first
+            else set()
+        )
         # the rejects of a first scan, when this is a rescan (see _read_files)
         rejected = _rejected_lines(con) if rescan else None
         relation = f"""(
-            select _raw, {_physical_line('_record', rejected, header=False)} as _line,
+            select _raw, {_physical_line("_record", rejected, header=False)} as _line,
                    case when json_valid(_raw) then json_type(_raw) = 'OBJECT' else false end as _raw_ok
             from (select _raw, row_number() over () as _record from {reader}))"""
         return _Reader(relation, fmt, {}, {}, keys, "_raw", rejected)
     if fmt == "parquet":
         described = con.execute(f"describe select * from read_parquet({fp})").fetchall()
-        return _parquet_reader(f"read_parquet({fp}, file_row_number = true)",
-                               {r[0]: r[1] for r in described if r[0] != "file_row_number"})
+        return _parquet_reader(
+            f"read_parquet({fp}, file_row_number = true)",
+            {r[0]: r[1] for r in described if r[0] != "file_row_number"},
+        )
     raise SchemaMismatch(f"{path.name}: unsupported format {fmt}")
 
 
@@ -337,7 +387,8 @@ def _newlines_sql(present: list[str]) -> str:
     """The newlines inside a CSV record's values: the lines it spans beyond its first."""
     return " + ".join(
         f"coalesce(length({_ident(c)}) - length(replace({_ident(c)}, chr(10), '')), 0)"
-        for c in present)
+        for c in present
+    )
 
 
 def _csv_raw_sql(present: list[str]) -> str:
@@ -348,10 +399,14 @@ def _parquet_reader(scan: str, types: dict[str, str], file_sql: str | None = Non
     """A Parquet scan (with `file_row_number`) as a reader: `_line` is the row's number from 1."""
     relation = f"""(
             select r.*, file_row_number + 1 as _line, true as _raw_ok from {scan} as r)"""
-    reader = _Reader(relation, "parquet", {c.lower(): c for c in types}, types, set(), "", None,
-                     file_sql)
-    reader.raw = "json_object(" + ", ".join(
-        f"{_q(c)}, {reader.access(c)}" for c in reader.columns.values()) + ")::varchar"
+    reader = _Reader(
+        relation, "parquet", {c.lower(): c for c in types}, types, set(), "", None, file_sql
+    )
+    reader.raw = (
+        "json_object("
+        + ", ".join(f"{_q(c)}, {reader.access(c)}" for c in reader.columns.values())
+        + ")::varchar"
+    )
     return reader
 
 
@@ -359,9 +414,14 @@ def _kept_sql(source: Source) -> str:
     """` and <the record passes the source's where>` on a JSON line `_raw`, or nothing."""
     if not source.where_field:
         return ""
-    value = "coalesce(" + ", ".join(
-        f"nullif(trim(json_extract_string(_raw, {_q(_json_path(n))})), '')"
-        for n in source.where_field.names) + ")"
+    value = (
+        "coalesce("
+        + ", ".join(
+            f"nullif(trim(json_extract_string(_raw, {_q(_json_path(n))})), '')"
+            for n in source.where_field.names
+        )
+        + ")"
+    )
     return f" and not ({_filtered_sql(source, value)})"
 
 
@@ -385,12 +445,16 @@ def _batch_file_sql(members: list[tuple[Path, str]]) -> str:
     common = str(members[0][0])[: len(str(members[0][0])) - len(members[0][1])]
     if all(str(p) == common + display for p, display in members):
         return f"substr({BATCH_FILE}, {len(common) + 1})"
-    return f"(case {BATCH_FILE} " + " ".join(
-        f"when {_q(str(p))} then {_q(display)}" for p, display in members) + " end)"
+    return (
+        f"(case {BATCH_FILE} "
+        + " ".join(f"when {_q(str(p))} then {_q(display)}" for p, display in members)
+        + " end)"
+    )
 
 
-def _open_batch(con, source: Source, table: LandingTable, fmt: str,
-                members: list[tuple[Path, str]]) -> _Reader:
+def _open_batch(
+    con, source: Source, table: LandingTable, fmt: str, members: list[tuple[Path, str]]
+) -> _Reader:
     """Many files of one source and format as one relation (DuckDB's multi-file readers: one
     parallel scan instead of a scan per file), `_line` counted within each file as `_open`
     counts it, `file_sql` naming each row's file. CSV and Parquet files come in batches of one
@@ -402,9 +466,11 @@ def _open_batch(con, source: Source, table: LandingTable, fmt: str,
     per_file = f"partition by {BATCH_FILE}"
     file_sql = _batch_file_sql(members)
     if fmt == "jsonl":
-        reader = (f"read_csv({listed}, columns = {{'_raw': 'VARCHAR'}}, header = false, "
-                  f"delim = chr(31), quote = '', escape = '', auto_detect = false, "
-                  f"filename = {_q(BATCH_FILE)}, {_text_options(source)})")
+        reader = (
+            f"read_csv({listed}, columns = {{'_raw': 'VARCHAR'}}, header = false, "
+            f"delim = chr(31), quote = '', escape = '', auto_detect = false, "
+            f"filename = {_q(BATCH_FILE)}, {_text_options(source)})"
+        )
         # the fields of each file's first kept record (see _open), checked per file
         firsts = con.execute(f"""
             select json_keys(arg_min(_raw, _seq)::json) from (
@@ -422,26 +488,44 @@ def _open_batch(con, source: Source, table: LandingTable, fmt: str,
             from (select _raw, {BATCH_FILE}, row_number() over () as _seq from {reader}))"""
         return _Reader(relation, fmt, {}, {}, set(), "_raw", None, file_sql)
     if fmt == "csv":
-        reader = (f"read_csv({listed}, all_varchar = true, header = true, auto_detect = true, "
-                  f"filename = {_q(BATCH_FILE)}, {_text_options(source)})")
-        present = [r[0] for r in con.execute(f"describe select * from {reader}").fetchall()
-                   if r[0] != BATCH_FILE]
+        reader = (
+            f"read_csv({listed}, all_varchar = true, header = true, auto_detect = true, "
+            f"filename = {_q(BATCH_FILE)}, {_text_options(source)})"
+        )
+        present = [
+            r[0]
+            for r in con.execute(f"describe select * from {reader}").fetchall()
+            if r[0] != BATCH_FILE
+        ]
         spans = con.execute(f"select {_spans_sql(present)} from {reader}").fetchall()[0][0]
         line = f"_seq - min(_seq) over ({per_file}) + 2"  # the header is each file's line 1
         if spans:  # quoted newlines: the running count within each file, as _open counts it
-            line += (f" + coalesce(sum(_newlines) over ({per_file} order by _seq rows between "
-                     "unbounded preceding and 1 preceding), 0)")
+            line += (
+                f" + coalesce(sum(_newlines) over ({per_file} order by _seq rows between "
+                "unbounded preceding and 1 preceding), 0)"
+            )
         relation = f"""(
             select *, {line} as _line, true as _raw_ok
             from (select r.*, row_number() over () as _seq,
-                         {_newlines_sql(present) if spans else '0'} as _newlines
+                         {_newlines_sql(present) if spans else "0"} as _newlines
                   from {reader} as r))"""
-        return _Reader(relation, fmt, {c.lower(): c for c in present}, {}, set(),
-                       _csv_raw_sql(present), None, file_sql)
+        return _Reader(
+            relation,
+            fmt,
+            {c.lower(): c for c in present},
+            {},
+            set(),
+            _csv_raw_sql(present),
+            None,
+            file_sql,
+        )
     if fmt == "parquet":
         reader = f"read_parquet({listed}, file_row_number = true, filename = {_q(BATCH_FILE)})"
-        types = {r[0]: r[1] for r in con.execute(f"describe select * from {reader}").fetchall()
-                 if r[0] not in ("file_row_number", BATCH_FILE)}
+        types = {
+            r[0]: r[1]
+            for r in con.execute(f"describe select * from {reader}").fetchall()
+            if r[0] not in ("file_row_number", BATCH_FILE)
+        }
         return _parquet_reader(reader, types, file_sql)
     raise SchemaMismatch(f"unsupported format {fmt}")
 
@@ -449,8 +533,11 @@ def _open_batch(con, source: Source, table: LandingTable, fmt: str,
 def _files_with_rejects(con) -> set[str]:
     """The paths of the files in which the last multi-file read rejected a line."""
     try:
-        return {r[0] for r in con.execute(f"""select distinct s.file_path from {REJECTS} r
-            join {REJECTS_SCAN} s on r.scan_id = s.scan_id and r.file_id = s.file_id""").fetchall()}
+        return {
+            r[0]
+            for r in con.execute(f"""select distinct s.file_path from {REJECTS} r
+            join {REJECTS_SCAN} s on r.scan_id = s.scan_id and r.file_id = s.file_id""").fetchall()
+        }
     except duckdb.CatalogException:  # no rejected line: DuckDB made no rejects tables
         return set()
 
@@ -458,8 +545,9 @@ def _files_with_rejects(con) -> set[str]:
 BATCH_RETRIES = 3  # corrupt files taken out of a pass before it gives up on the pass
 
 
-def _read_batch(con, table: LandingTable,
-                batch: list[tuple[_LandedFile, list[tuple[Path, str]]]]) -> list[_LandedFile]:
+def _read_batch(
+    con, table: LandingTable, batch: list[tuple[_LandedFile, list[tuple[Path, str]]]]
+) -> list[_LandedFile]:
     """Read files of one source, format and shape (`_batch_key`), each with its members (the
     file itself, or a zip's extracted members), in one pass into `_checked`. Returns the files
     left to read one by one, with nothing of them added: a file the reader's error names (a
@@ -474,13 +562,20 @@ def _read_batch(con, table: LandingTable,
         members = [member for _, file_members in batch for member in file_members]
         try:  # one statement: when it fails, it has added nothing
             reader = _open_batch(con, source, table, file_format(source, members[0][0]), members)
-            sql = _file_sql(con, source, table, members[0][0], members[0][1], members[0][1],
-                            table.needs_known_account, reader=reader)
+            sql = _file_sql(
+                con,
+                source,
+                table,
+                members[0][0],
+                members[0][1],
+                members[0][1],
+                table.needs_known_account,
+                reader=reader,
+            )
             con.execute(f"insert into _checked by name {sql}")
             alone = _files_with_rejects(con)
         except (SchemaMismatch, *_UNREADABLE) as exc:
-            named = [item for item in batch
-                     if any(str(path) in str(exc) for path, _ in item[1])]
+            named = [item for item in batch if any(str(path) in str(exc) for path, _ in item[1])]
             if isinstance(exc, SchemaMismatch) or len(named) != 1 or len(batch) < 3:
                 return left + [f for f, _ in batch]
             batch.remove(named[0])
@@ -488,12 +583,15 @@ def _read_batch(con, table: LandingTable,
             continue
         finally:
             _clear_rejects(con)
-        rejected = [f for f, file_members in batch
-                    if any(str(path) in alone for path, _ in file_members)]
+        rejected = [
+            f for f, file_members in batch if any(str(path) in alone for path, _ in file_members)
+        ]
         if rejected:  # a zip's rows are its members' (`<zip>!<member>`)
-            con.execute("""delete from _checked where _source = ? and split_part(_file, '!', 1)
+            con.execute(
+                """delete from _checked where _source = ? and split_part(_file, '!', 1)
                            in (select unnest(?::varchar[]))""",
-                        [source.name, [f.rel for f in rejected]])
+                [source.name, [f.rel for f in rejected]],
+            )
         return left + rejected
     return left + [f for f, _ in batch]
 
@@ -547,8 +645,11 @@ def _batch_key(con, landed: _LandedFile) -> tuple | None:
             with _open_text(landed.path) as handle:
                 shape = handle.readline(1 << 20)
         elif fmt == "parquet":
-            shape = tuple(con.execute(
-                f"describe select * from read_parquet({_q(str(landed.path))})").fetchall())
+            shape = tuple(
+                con.execute(
+                    f"describe select * from read_parquet({_q(str(landed.path))})"
+                ).fetchall()
+            )
     except (*_UNREADABLE, zlib.error):
         return None
     return (landed.source.name, fmt, landed.path.name.lower().endswith(".gz"), shape)
@@ -565,22 +666,37 @@ def _value_sql(reader: _Reader, spec: FieldSpec, kind: str) -> str | None:
     found = [f for f in found if f]
     if not found:
         return None
-    value = found[0] if len(found) == 1 else "coalesce(" + ", ".join(
-        f"nullif(trim({f}), '')" for f in found) + ")"
+    value = (
+        found[0]
+        if len(found) == 1
+        else "coalesce(" + ", ".join(f"nullif(trim({f}), '')" for f in found) + ")"
+    )
     if spec.first:
-        value = (f"(case when left(trim({value}), 1) = '[' then json_extract_string({value}, '$[0]') "
-                 f"else trim(split_part({value}, ';', 1)) end)")
+        value = (
+            f"(case when left(trim({value}), 1) = '[' then json_extract_string({value}, '$[0]') "
+            f"else trim(split_part({value}, ';', 1)) end)"
+        )
     if spec.epoch:
         scale = 1 if spec.epoch == "seconds" else 1000
         # epoch numbers are wall-clock times in the source's zone (old Mixpanel projects)
-        value = (f"coalesce(strftime(timezone('UTC', to_timestamp(try_cast({value} as double) / {scale})), "
-                 f"'%Y-%m-%d %H:%M:%S.%f'), {value})")
+        value = (
+            f"coalesce(strftime(timezone('UTC', to_timestamp(try_cast({value} as double) / {scale})), "
+            f"'%Y-%m-%d %H:%M:%S.%f'), {value})"
+        )
     return value
 
 
-def _file_sql(con, source: Source, table: LandingTable, path: Path, rel: str,
-              display: str, known_accounts: bool, rescan: bool = False,
-              reader: _Reader | None = None) -> str:
+def _file_sql(
+    con,
+    source: Source,
+    table: LandingTable,
+    path: Path,
+    rel: str,
+    display: str,
+    known_accounts: bool,
+    rescan: bool = False,
+    reader: _Reader | None = None,
+) -> str:
     """SELECT of one file (or of the files `reader` reads at once): canonical typed columns,
     meta columns, `_reason`/`_column`, `_filtered`. Raises SchemaMismatch when mapped fields
     are missing."""
@@ -592,8 +708,13 @@ def _file_sql(con, source: Source, table: LandingTable, path: Path, rel: str,
     for column, kind in table.columns.items():
         spec = source.fields[column]
         value = _value_sql(reader, spec, kind)
-        if (fmt == "jsonl" and column in table.required and spec.names and reader.present_json
-                and not any(reader.declares(n) for n in spec.names)):
+        if (
+            fmt == "jsonl"
+            and column in table.required
+            and spec.names
+            and reader.present_json
+            and not any(reader.declares(n) for n in spec.names)
+        ):
             value = None  # a required field the records do not have at all
         if value is None:
             # JSON records omit empty fields, so only required ones must be there (and only if
@@ -607,7 +728,8 @@ def _file_sql(con, source: Source, table: LandingTable, path: Path, rel: str,
     if missing:
         raise SchemaMismatch(
             f"{display}: missing field(s) {', '.join(missing)} for source {source.name!r} "
-            f"(the file has {', '.join(sorted(reader.columns.values() or reader.present_json)) or 'no fields'})")
+            f"(the file has {', '.join(sorted(reader.columns.values() or reader.present_json)) or 'no fields'})"
+        )
 
     checks = [("not _raw_ok", None, "'line is not a JSON object'")]
     typed = {}
@@ -618,34 +740,53 @@ def _file_sql(con, source: Source, table: LandingTable, path: Path, rel: str,
             cases = " ".join(f"when {_q(k)} then {_q(v)}" for k, v in spec.mapping.items())
             keep = f" else {text}" if spec.unmapped == "keep" else ""
             mapped = f"(case {_label_key(text)} {cases}{keep} end)"
-            checks.append((f"{text} is not null and {mapped} is null", column,
-                           f"{_q('value not mapped for ' + column + ': ')} || {text}"))
+            checks.append(
+                (
+                    f"{text} is not null and {mapped} is null",
+                    column,
+                    f"{_q('value not mapped for ' + column + ': ')} || {text}",
+                )
+            )
             text = mapped
         if column in table.required:
             checks.append((f"{text} is null", column, _q(f"missing {column}")))
         if kind != TEXT:
             cast = CAST_SQL[kind].format(v=text)
-            checks.append((f"{text} is not null and {cast} is null", column,
-                           f"{_q(CAST_REASON[kind] + ': ')} || {text}"))
+            checks.append(
+                (
+                    f"{text} is not null and {cast} is null",
+                    column,
+                    f"{_q(CAST_REASON[kind] + ': ')} || {text}",
+                )
+            )
             typed[column] = cast
         else:
             typed[column] = text
     if known_accounts:
-        checks.append((f"{typed['account_id']} not in (select account_id from raw.accounts)",
-                       "account_id", f"{_q(UNKNOWN_ACCOUNT)} || {typed['account_id']}"))
+        checks.append(
+            (
+                f"{typed['account_id']} not in (select account_id from raw.accounts)",
+                "account_id",
+                f"{_q(UNKNOWN_ACCOUNT)} || {typed['account_id']}",
+            )
+        )
     filtered = "false"
     if source.where_field:
         value = _value_sql(reader, source.where_field, TEXT)
         if value is None:
-            raise SchemaMismatch(f"{display}: missing field {' or '.join(source.where_field.names)} "
-                                 f"used by `where` of source {source.name!r}")
+            raise SchemaMismatch(
+                f"{display}: missing field {' or '.join(source.where_field.names)} "
+                f"used by `where` of source {source.name!r}"
+            )
         filtered = _filtered_sql(source, value)
     used = {n for spec in source.fields.values() for n in spec.referenced}
     if source.where_field:
         used |= set(source.where_field.names)
     column_case = " ".join(f"when {c} then {_q(col) if col else 'null'}" for c, col, _ in checks)
     reason_case = " ".join(f"when {c} then {r}" for c, _, r in checks)
-    columns = ", ".join(f"{typed[c]}::{SQL_TYPE[k]} as {_ident(c)}" for c, k in table.columns.items())
+    columns = ", ".join(
+        f"{typed[c]}::{SQL_TYPE[k]} as {_ident(c)}" for c, k in table.columns.items()
+    )
     sql = f"""
         select {columns}, {_q(source.name)} as _source, {reader.file_sql or _q(display)} as _file,
                cast(_line as bigint) as _line, {reader.unused_sql(used)} as _extra,
@@ -667,6 +808,7 @@ def _file_sql(con, source: Source, table: LandingTable, path: Path, rel: str,
 
 # ---- the manifest and the tables ------------------------------------------------------------
 
+
 def _ensure_tables(con) -> None:
     con.execute("create schema if not exists raw")
     con.execute("create schema if not exists quarantine")
@@ -679,14 +821,17 @@ def _ensure_tables(con) -> None:
         cols = ", ".join(f"{_ident(c)} {SQL_TYPE[k]}" for c, k in table.columns.items())
         con.execute(f"create table if not exists raw.{name} ({cols}, {meta})")
         for column, kind in table.columns.items():
-            con.execute(f"alter table raw.{name} add column if not exists {_ident(column)} "
-                        f"{SQL_TYPE[kind]}")
+            con.execute(
+                f"alter table raw.{name} add column if not exists {_ident(column)} {SQL_TYPE[kind]}"
+            )
     # what each canonical table and column holds travels with it (config/schema.yml)
     for table in declared:
         con.execute(f"comment on table raw.{table.name} is {_q(table.description)}")
         for column, text in [*table.column_descriptions, *META_DESCRIPTIONS.items()]:
             con.execute(f"comment on column raw.{table.name}.{_ident(column)} is {_q(text)}")
-    con.execute("create table if not exists raw.events_latest_files (_source varchar, _file varchar)")
+    con.execute(
+        "create table if not exists raw.events_latest_files (_source varchar, _file varchar)"
+    )
     con.execute("""create view if not exists raw.events_latest_load as
         select * from raw.events where (_source, _file) in (select * from raw.events_latest_files)""")
     con.execute("""
@@ -718,32 +863,38 @@ PUBLISHED_DESCRIPTIONS = {
     "quarantine.rejected_rows": (
         "One row per landed row that could not be loaded (SPEC §5): where it came from, why, and "
         "the raw record; the rest of its file loaded.",
-        {"source": "The registry source (config/sources.yml) of the file.",
-         "file": "The landed file, relative to the landing zone.",
-         "line": "The row's physical line in the file (1 is a CSV's header), or its record number.",
-         "column_name": "The canonical column that could not be loaded; NULL for the whole row.",
-         "reason": "Why the row was not loaded (unparseable timestamp, unknown account_id, ...).",
-         "raw_record": "The row as landed, a JSON object of its fields."}),
+        {
+            "source": "The registry source (config/sources.yml) of the file.",
+            "file": "The landed file, relative to the landing zone.",
+            "line": "The row's physical line in the file (1 is a CSV's header), or its record number.",
+            "column_name": "The canonical column that could not be loaded; NULL for the whole row.",
+            "reason": "Why the row was not loaded (unparseable timestamp, unknown account_id, ...).",
+            "raw_record": "The row as landed, a JSON object of its fields.",
+        },
+    ),
     "raw.landed_files": (
         "One row per file under the landing zone: what the loader did with it and every landed "
         "row accounted for (landed = loaded + duplicate + filtered + quarantined).",
-        {"source": "The registry source that reads the file; NULL when no source claims it.",
-         "file": "The file, relative to the landing zone.",
-         "table_name": "The canonical table it loads (accounts, contracts, onboarding, events).",
-         "size_bytes": "The file's size when it was loaded.",
-         "modified_ns": "The file's modification time (ns since the epoch) when it was loaded.",
-         "sha256": "The file's checksum: the same content under another name is a duplicate.",
-         "duplicate_of": "The file already loaded with the same content; NULL otherwise.",
-         "rows_landed": "Rows in the file.",
-         "rows_loaded": "Rows loaded into the raw table.",
-         "rows_duplicate": "Rows already loaded from an earlier delivery (same key).",
-         "rows_filtered": "Rows the source's filter leaves out (not events, lost deals, ...).",
-         "rows_quarantined": "Rows in quarantine.rejected_rows.",
-         "loaded_at": "When the loader last read the file (UTC).",
-         "status": "loaded, duplicate (of another file), rejected (unreadable) or unclaimed (no "
-                   "source matches it).",
-         "reason": "Why a file was rejected or is unclaimed; NULL otherwise.",
-         "line": "The line where a rejected file became unreadable, when known."}),
+        {
+            "source": "The registry source that reads the file; NULL when no source claims it.",
+            "file": "The file, relative to the landing zone.",
+            "table_name": "The canonical table it loads (accounts, contracts, onboarding, events).",
+            "size_bytes": "The file's size when it was loaded.",
+            "modified_ns": "The file's modification time (ns since the epoch) when it was loaded.",
+            "sha256": "The file's checksum: the same content under another name is a duplicate.",
+            "duplicate_of": "The file already loaded with the same content; NULL otherwise.",
+            "rows_landed": "Rows in the file.",
+            "rows_loaded": "Rows loaded into the raw table.",
+            "rows_duplicate": "Rows already loaded from an earlier delivery (same key).",
+            "rows_filtered": "Rows the source's filter leaves out (not events, lost deals, ...).",
+            "rows_quarantined": "Rows in quarantine.rejected_rows.",
+            "loaded_at": "When the loader last read the file (UTC).",
+            "status": "loaded, duplicate (of another file), rejected (unreadable) or unclaimed (no "
+            "source matches it).",
+            "reason": "Why a file was rejected or is unclaimed; NULL otherwise.",
+            "line": "The line where a rejected file became unreadable, when known.",
+        },
+    ),
 }
 
 
@@ -773,11 +924,18 @@ class _LandedFile:
         return f"{reason} (line {line})" if line else reason
 
 
-def _survey(con, landing_dir: Path, sources: list[Source], table: LandingTable) -> list[_LandedFile]:
+def _survey(
+    con, landing_dir: Path, sources: list[Source], table: LandingTable
+) -> list[_LandedFile]:
     """Every landed file of the table's sources, and whether it must be read."""
-    known = {(r[0], r[1]): r[2:] for r in con.execute(
-        "select source, file, size_bytes, modified_ns, sha256, duplicate_of, status "
-        "from raw.landed_files where table_name = ?", [table.name]).fetchall()}
+    known = {
+        (r[0], r[1]): r[2:]
+        for r in con.execute(
+            "select source, file, size_bytes, modified_ns, sha256, duplicate_of, status "
+            "from raw.landed_files where table_name = ?",
+            [table.name],
+        ).fetchall()
+    }
     files = []
     for source in sources:
         found = {p for pattern in source.patterns for p in landing_dir.glob(pattern) if p.is_file()}
@@ -794,15 +952,20 @@ def _survey(con, landing_dir: Path, sources: list[Source], table: LandingTable) 
                 landed.sha256 = _sha256(path)
                 if before and before[2] == landed.sha256:
                     landed.state, landed.duplicate_of = "unchanged", before[3]
-                    con.execute("update raw.landed_files set modified_ns = ? where source = ? "
-                                "and file = ?", [stat.st_mtime_ns, source.name, rel])
+                    con.execute(
+                        "update raw.landed_files set modified_ns = ? where source = ? and file = ?",
+                        [stat.st_mtime_ns, source.name, rel],
+                    )
                 else:
                     landed.state = "changed" if before else "new"
             files.append(landed)
     # the same content already loaded under another name: nothing new in it
     loaded_hashes = {}
-    for r in con.execute("select sha256, source, file from raw.landed_files where table_name = ? "
-                         "and status = 'loaded' order by file", [table.name]).fetchall():
+    for r in con.execute(
+        "select sha256, source, file from raw.landed_files where table_name = ? "
+        "and status = 'loaded' order by file",
+        [table.name],
+    ).fetchall():
         loaded_hashes.setdefault((r[1], r[0]), r[2])
     for landed in files:
         if landed.state in ("new", "changed"):
@@ -859,17 +1022,28 @@ def _read_files(con, landing_dir: Path, table: LandingTable, files: list[_Landed
                     try:
                         path = _as_utf8(path, fmt, source.encoding, into)
                         con.execute(f"set TimeZone = {_q(source.timezone)}")
-                        sql = _file_sql(con, source, table, path, landed.rel, display,
-                                        table.needs_known_account)
+                        sql = _file_sql(
+                            con, source, table, path, landed.rel, display, table.needs_known_account
+                        )
                         con.execute(f"insert into _checked by name {sql}")
                         # JSON lines are scanned once: lines the reader rejected (too long,
                         # not UTF-8) are known only now, and move the lines after them. Rare:
                         # read the file again knowing them, rather than every file twice.
                         if fmt == "jsonl" and _rejected_lines(con):
-                            con.execute("delete from _checked where _source = ? and _file = ?",
-                                        [source.name, display])
-                            sql = _file_sql(con, source, table, path, landed.rel, display,
-                                            table.needs_known_account, rescan=True)
+                            con.execute(
+                                "delete from _checked where _source = ? and _file = ?",
+                                [source.name, display],
+                            )
+                            sql = _file_sql(
+                                con,
+                                source,
+                                table,
+                                path,
+                                landed.rel,
+                                display,
+                                table.needs_known_account,
+                                rescan=True,
+                            )
                             con.execute(f"insert into _checked by name {sql}")
                     except _UNREADABLE as exc:
                         raise _unreadable(exc, path, display, fmt, source) from None
@@ -880,8 +1054,11 @@ def _read_files(con, landing_dir: Path, table: LandingTable, files: list[_Landed
             finally:
                 _clear_rejects(con)
             if landed.rejected:
-                con.execute("delete from _checked where _source = ? and (_file = ? or _file "
-                            "like ? || '!%')", [landed.source.name, landed.rel, landed.rel])
+                con.execute(
+                    "delete from _checked where _source = ? and (_file = ? or _file "
+                    "like ? || '!%')",
+                    [landed.source.name, landed.rel, landed.rel],
+                )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -891,8 +1068,9 @@ def _first_line(message: str) -> str:
     return re.sub(r"^[A-Za-z ]*Error: ", "", text)
 
 
-def _unreadable(exc: BaseException, path: Path, display: str, fmt: str,
-                source: Source) -> UnreadableFile:
+def _unreadable(
+    exc: BaseException, path: Path, display: str, fmt: str, source: Source
+) -> UnreadableFile:
     """The reason (and line, where known) a file could not be read, without DuckDB's SQL echo
     or the temporary path of an unzipped or transcoded copy."""
     if isinstance(exc, UnreadableFile):
@@ -900,13 +1078,18 @@ def _unreadable(exc: BaseException, path: Path, display: str, fmt: str,
     message = str(exc).replace(str(path), display)
     if "line size" in message.lower() or "maximum line size" in message.lower():
         # DuckDB's sniffer names line 1 for any over-long line: find the real one
-        return UnreadableFile(f"a line is longer than max_line_size ({source.max_line_size} "
-                              "bytes; raise it for the source in config/sources.yml)",
-                              _first_long_line(path, source.max_line_size))
+        return UnreadableFile(
+            f"a line is longer than max_line_size ({source.max_line_size} "
+            "bytes; raise it for the source in config/sources.yml)",
+            _first_long_line(path, source.max_line_size),
+        )
     if "byte sequence mismatch" in message or "not utf-8" in message.lower():
         found = re.search(r"Line: (\d+)", message)
-        return UnreadableFile("not valid UTF-8 text; set the source's `encoding` (latin-1 or "
-                              "cp1252) in config/sources.yml", int(found.group(1)) if found else None)
+        return UnreadableFile(
+            "not valid UTF-8 text; set the source's `encoding` (latin-1 or "
+            "cp1252) in config/sources.yml",
+            int(found.group(1)) if found else None,
+        )
     reason = _first_line(message)
     if fmt == "parquet":
         reason = f"not a readable Parquet file: {reason}"
@@ -976,10 +1159,14 @@ def _load_events(con, table: LandingTable, files: list[_LandedFile]) -> bool:
     replaced = [f for f in files if f.state == "changed"]
     for landed in replaced:
         for target in ("raw.events", "raw.events_duplicates"):
-            con.execute(f"delete from {target} where _source = ? and _file like ? || '%'",
-                        [landed.source.name, landed.rel])
-        con.execute("delete from quarantine.rejected_rows where source = ? and file like ? || '%'",
-                    [landed.source.name, landed.rel])
+            con.execute(
+                f"delete from {target} where _source = ? and _file like ? || '%'",
+                [landed.source.name, landed.rel],
+            )
+        con.execute(
+            "delete from quarantine.rejected_rows where source = ? and file like ? || '%'",
+            [landed.source.name, landed.rel],
+        )
     if replaced:  # a first delivery removed: its next copy becomes the event
         con.execute(f"""
             insert into raw.events by name select {cols} from raw.events_duplicates d
@@ -1004,14 +1191,17 @@ def _load_events(con, table: LandingTable, files: list[_LandedFile]) -> bool:
         from _checked where _reason is null and not _filtered""")
     con.execute("drop table _known")
     con.execute(f"insert into raw.events by name select {cols} from _fresh where _is_first")
-    con.execute(f"insert into raw.events_duplicates by name select {cols} from _fresh "
-                "where not _is_first")
+    con.execute(
+        f"insert into raw.events_duplicates by name select {cols} from _fresh where not _is_first"
+    )
     con.execute("drop table _fresh")
     # the rows this load added, for the data-quality suite: a daily check costs the new day,
     # while uniqueness against history is this loader's anti-join above
     if any(f.state in ("new", "changed") for f in files):
         con.execute("delete from raw.events_latest_files")
-        con.execute("insert into raw.events_latest_files select distinct _source, _file from _checked")
+        con.execute(
+            "insert into raw.events_latest_files select distinct _source, _file from _checked"
+        )
     return bool(replaced)
 
 
@@ -1019,8 +1209,10 @@ def _load_snapshot(con, table: LandingTable, sources: list[Source]) -> None:
     """CRM: rebuild from every file; a key's rows come from the latest file that has it. Rows of
     one file with the same key all stay (a duplicate there is bad data the checks must see)."""
     cols = _canonical_select(table)
-    con.execute("delete from quarantine.rejected_rows where source in (select unnest(?::varchar[]))",
-                [[s.name for s in sources]])
+    con.execute(
+        "delete from quarantine.rejected_rows where source in (select unnest(?::varchar[]))",
+        [[s.name for s in sources]],
+    )
     _quarantine(con)
     con.execute(f"delete from raw.{table.name}")
     con.execute(f"""
@@ -1030,27 +1222,38 @@ def _load_snapshot(con, table: LandingTable, sources: list[Source]) -> None:
         order by _file, _line""")
 
 
-def _record(con, table: LandingTable, files: list[_LandedFile], now: dt.datetime,
-            recount_all: bool) -> None:
+def _record(
+    con, table: LandingTable, files: list[_LandedFile], now: dt.datetime, recount_all: bool
+) -> None:
     """Write the manifest rows of the files read or re-delivered in this load: set-based, so
     265 small files cost a few statements, not two each. Read files first, then the rejected,
     then the re-delivered (which copy their original's row, perhaps written just before)."""
     written = [f for f in files if not (f.state == "unchanged" and table.is_events)]
     if written:
-        con.execute("delete from raw.landed_files where (source, file) in (select "
-                    "unnest(?::varchar[]), unnest(?::varchar[]))",
-                    [[f.source.name for f in written], [f.rel for f in written]])
+        con.execute(
+            "delete from raw.landed_files where (source, file) in (select "
+            "unnest(?::varchar[]), unnest(?::varchar[]))",
+            [[f.source.name for f in written], [f.rel for f in written]],
+        )
     read = [f for f in written if f.state != "redelivered" and not f.rejected]
     if read:
-        con.execute("""
+        con.execute(
+            """
             create or replace temp table _manifest as
             select unnest(?::varchar[]) as source, unnest(?::varchar[]) as file,
                    unnest(?::bigint[]) as size_bytes, unnest(?::bigint[]) as modified_ns,
                    unnest(?::varchar[]) as sha256""",
-                    [[f.source.name for f in read], [f.rel for f in read], [f.size for f in read],
-                     [f.modified_ns for f in read], [f.sha256 for f in read]])
+            [
+                [f.source.name for f in read],
+                [f.rel for f in read],
+                [f.size for f in read],
+                [f.modified_ns for f in read],
+                [f.sha256 for f in read],
+            ],
+        )
         # rows per file (a zip's members count under the zip), grouped before the join
-        con.execute("""
+        con.execute(
+            """
             insert into raw.landed_files
             select m.source, m.file, ?, m.size_bytes, m.modified_ns, m.sha256, null,
                    coalesce(sum(c.n), 0), 0, 0, coalesce(sum(c.filtered), 0), 0, ?, 'loaded',
@@ -1061,24 +1264,46 @@ def _record(con, table: LandingTable, files: list[_LandedFile], now: dt.datetime
                        from _checked group by all) c
               on c._source = m.source and (c._file = m.file or c._file like m.file || '!%')
             group by m.source, m.file, m.size_bytes, m.modified_ns, m.sha256""",
-                    [table.name, now])
+            [table.name, now],
+        )
         con.execute("drop table _manifest")
     for landed in written:
         if landed.rejected:  # nothing of it was read: no rows to account for
-            con.execute("insert into raw.landed_files values "
-                        "(?, ?, ?, ?, ?, ?, null, 0, 0, 0, 0, 0, ?, 'rejected', ?, ?)",
-                        [landed.source.name, landed.rel, table.name, landed.size,
-                         landed.modified_ns, landed.sha256, now, *landed.rejected])
+            con.execute(
+                "insert into raw.landed_files values "
+                "(?, ?, ?, ?, ?, ?, null, 0, 0, 0, 0, 0, ?, 'rejected', ?, ?)",
+                [
+                    landed.source.name,
+                    landed.rel,
+                    table.name,
+                    landed.size,
+                    landed.modified_ns,
+                    landed.sha256,
+                    now,
+                    *landed.rejected,
+                ],
+            )
     for landed in written:
         if landed.state == "redelivered":
-            con.execute("""
+            con.execute(
+                """
                 insert into raw.landed_files
                 select ?, ?, ?, ?, ?, ?, ?, rows_landed, 0, rows_landed, 0, 0, ?, 'duplicate',
                        null, null
                 from raw.landed_files where source = ? and file = ?""",
-                        [landed.source.name, landed.rel, table.name, landed.size,
-                         landed.modified_ns, landed.sha256, landed.duplicate_of, now,
-                         landed.source.name, landed.duplicate_of])
+                [
+                    landed.source.name,
+                    landed.rel,
+                    table.name,
+                    landed.size,
+                    landed.modified_ns,
+                    landed.sha256,
+                    landed.duplicate_of,
+                    now,
+                    landed.source.name,
+                    landed.duplicate_of,
+                ],
+            )
     # loaded / duplicate / quarantined counted in the tables themselves, for the files read now,
     # or for every file of the table after a replacement (promoted copies change other files).
     # A CRM table is recounted only when its snapshot was merged again (from every file, so
@@ -1092,11 +1317,16 @@ def _record(con, table: LandingTable, files: list[_LandedFile], now: dt.datetime
             select _source, _file from _checked where _reason is null and not _filtered
             except all select _source, _file from raw.{table.name}""")
         duplicates = "_superseded"
-    scope = "" if recount_all else "and (m.source, m.file) in (select _source, split_part(_file, '!', 1) from _checked)"
-    con.execute(f"""
+    scope = (
+        ""
+        if recount_all
+        else "and (m.source, m.file) in (select _source, split_part(_file, '!', 1) from _checked)"
+    )
+    con.execute(
+        f"""
         with loaded as (
             select _source, split_part(_file, '!', 1) as file, count(*) as n from raw.{table.name}
-            where {'true' if recount_all else "(_source, _file) in (select _source, _file from _checked)"}
+            where {"true" if recount_all else "(_source, _file) in (select _source, _file from _checked)"}
             group by all),
         duplicate as (
             select _source, split_part(_file, '!', 1) as file, count(*) as n from {duplicates}
@@ -1108,7 +1338,9 @@ def _record(con, table: LandingTable, files: list[_LandedFile], now: dt.datetime
             rows_loaded = coalesce((select n from loaded l where l._source = m.source and l.file = m.file), 0),
             rows_duplicate = coalesce((select n from duplicate d where d._source = m.source and d.file = m.file), 0),
             rows_quarantined = coalesce((select n from quarantined q where q.source = m.source and q.file = m.file), 0)
-        where m.table_name = ? and m.status = 'loaded' {scope}""", [table.name])
+        where m.table_name = ? and m.status = 'loaded' {scope}""",
+        [table.name],
+    )
     con.execute("drop table if exists _superseded")
 
 
@@ -1116,61 +1348,94 @@ UNCLAIMED_REASON = "no source in the registry (config/sources.yml) matches this 
 
 
 def _claimed(landing_dir: Path, sources: list[Source]) -> set[Path]:
-    return {p for s in sources for pattern in s.patterns for p in landing_dir.glob(pattern)
-            if p.is_file()}
+    return {
+        p
+        for s in sources
+        for pattern in s.patterns
+        for p in landing_dir.glob(pattern)
+        if p.is_file()
+    }
 
 
-def _record_unclaimed(con, landing_dir: Path, registry: list[Source], now: dt.datetime) -> list[str]:
+def _record_unclaimed(
+    con, landing_dir: Path, registry: list[Source], now: dt.datetime
+) -> list[str]:
     """Every file under the landing zone that no source reads, as `unclaimed` rows of
     raw.landed_files (no source, no table, no rows), so a vendor's new file name or folder is
     seen rather than silently skipped. Hidden files and folders (`.DS_Store`, `.git/`) are not
     exports. A row stays as it was while its file is unchanged, so re-running changes nothing."""
     claimed = _claimed(landing_dir, registry)
     # the warehouse itself (and its .wal), should it lie in the landing zone: not an export
-    own = tuple(str(Path(r[0]).resolve()) for r in con.execute(
-        "select path from duckdb_databases() where path is not null").fetchall())
+    own = tuple(
+        str(Path(r[0]).resolve())
+        for r in con.execute(
+            "select path from duckdb_databases() where path is not null"
+        ).fetchall()
+    )
     found = {}
     for path in landing_dir.rglob("*"):
         rel = path.relative_to(landing_dir)
-        if (any(part.startswith(".") for part in rel.parts) or path in claimed
-                or not path.is_file() or (own and str(path.resolve()).startswith(own))):
+        if (
+            any(part.startswith(".") for part in rel.parts)
+            or path in claimed
+            or not path.is_file()
+            or (own and str(path.resolve()).startswith(own))
+        ):
             continue
         stat = path.stat()
         found[rel.as_posix()] = (stat.st_size, stat.st_mtime_ns)
-    before = {r[0]: (r[1], r[2]) for r in con.execute(
-        "select file, size_bytes, modified_ns from raw.landed_files where status = 'unclaimed'"
-    ).fetchall()}
+    before = {
+        r[0]: (r[1], r[2])
+        for r in con.execute(
+            "select file, size_bytes, modified_ns from raw.landed_files where status = 'unclaimed'"
+        ).fetchall()
+    }
     stale = [f for f, stat in before.items() if found.get(f) != stat]
     if stale:
-        con.execute("delete from raw.landed_files where status = 'unclaimed' "
-                    "and file in (select unnest(?::varchar[]))", [stale])
+        con.execute(
+            "delete from raw.landed_files where status = 'unclaimed' "
+            "and file in (select unnest(?::varchar[]))",
+            [stale],
+        )
     for rel, (size, modified_ns) in sorted(found.items()):
         if before.get(rel) != (size, modified_ns):
-            con.execute("insert into raw.landed_files values (null, ?, null, ?, ?, null, null, "
-                        "0, 0, 0, 0, 0, ?, 'unclaimed', ?, null)",
-                        [rel, size, modified_ns, now, UNCLAIMED_REASON])
+            con.execute(
+                "insert into raw.landed_files values (null, ?, null, ?, ?, null, null, "
+                "0, 0, 0, 0, 0, ?, 'unclaimed', ?, null)",
+                [rel, size, modified_ns, now, UNCLAIMED_REASON],
+            )
     return sorted(found)
 
 
-def load_table(con, landing_dir: Path, table: LandingTable, registry: list[Source],
-               now: dt.datetime | None = None) -> LoadResult:
+def load_table(
+    con,
+    landing_dir: Path,
+    table: LandingTable,
+    registry: list[Source],
+    now: dt.datetime | None = None,
+) -> LoadResult:
     """Load what is new for one canonical table from every source that fills it.
 
     Raises SchemaMismatch naming the file and fields when a file lacks mapped fields; nothing
     in the warehouse changes then (the caller's transaction is rolled back).
     """
-    now = now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     table = schema.table(table.name)  # the current declaration (TTV_SCHEMA)
     _ensure_tables(con)
     sources = [s for s in registry if s.table == table.name]
     files = _survey(con, landing_dir, sources, table)
     if table.is_events:
         # events quarantined for an account the CRM has since delivered: read their files again
-        retry = {r[0] for r in con.execute(f"""
+        retry = {
+            r[0]
+            for r in con.execute(
+                f"""
             select distinct split_part(file, '!', 1) from quarantine.rejected_rows
             where source in (select unnest(?::varchar[])) and reason like '{UNKNOWN_ACCOUNT}%'
               and substr(reason, {len(UNKNOWN_ACCOUNT) + 1}) in (select account_id from raw.accounts)""",
-            [[s.name for s in sources]]).fetchall()}
+                [[s.name for s in sources]],
+            ).fetchall()
+        }
         for landed in files:
             if landed.state == "unchanged" and landed.rel in retry and not landed.duplicate_of:
                 landed.state = "changed"
@@ -1178,8 +1443,12 @@ def load_table(con, landing_dir: Path, table: LandingTable, registry: list[Sourc
     gone: set = set()
     if not table.is_events:
         changed = any(f.state != "unchanged" for f in files)
-        known = {(r[0], r[1]) for r in con.execute(
-            "select source, file from raw.landed_files where table_name = ?", [table.name]).fetchall()}
+        known = {
+            (r[0], r[1])
+            for r in con.execute(
+                "select source, file from raw.landed_files where table_name = ?", [table.name]
+            ).fetchall()
+        }
         gone = known - {(f.source.name, f.rel) for f in files}
         to_read = [f for f in files if f.state != "redelivered"] if (changed or gone) else []
     # reading writes temp tables only; a reader's error must not abort the load's transaction
@@ -1199,16 +1468,26 @@ def load_table(con, landing_dir: Path, table: LandingTable, registry: list[Sourc
             replaced = _load_events(con, table, files)
         elif to_read or gone:
             _load_snapshot(con, table, sources)
-        _record(con, table, [f for f in files if f in to_read or f.state == "redelivered"], now,
-                recount_all=replaced or not table.is_events)
-        reasons = dict(con.execute("""
+        _record(
+            con,
+            table,
+            [f for f in files if f in to_read or f.state == "redelivered"],
+            now,
+            recount_all=replaced or not table.is_events,
+        )
+        reasons = dict(
+            con.execute("""
             select regexp_replace(_reason, ':.*$', ''), count(*) from _checked
-            where _reason is not null group by all order by all""").fetchall())
-        totals = con.execute("""
+            where _reason is not null group by all order by all""").fetchall()
+        )
+        totals = con.execute(
+            """
             select coalesce(sum(rows_landed), 0), coalesce(sum(rows_loaded), 0),
                    coalesce(sum(rows_duplicate), 0), coalesce(sum(rows_filtered), 0),
                    coalesce(sum(rows_quarantined), 0)
-            from raw.landed_files where table_name = ?""", [table.name]).fetchone()
+            from raw.landed_files where table_name = ?""",
+            [table.name],
+        ).fetchone()
         con.execute("drop table if exists _checked")
         con.execute("commit")
     except BaseException:
@@ -1217,8 +1496,15 @@ def load_table(con, landing_dir: Path, table: LandingTable, registry: list[Sourc
     finally:
         con.execute("set TimeZone = 'UTC'")
     rejected = [(f.rel, f.reason_text) for f in to_read if f.rejected]
-    return LoadResult(table.name, len(files), len(to_read), *[int(t) for t in totals], reasons,
-                      rejected, unclaimed)
+    return LoadResult(
+        table.name,
+        len(files),
+        len(to_read),
+        *[int(t) for t in totals],
+        reasons,
+        rejected,
+        unclaimed,
+    )
 
 
 def load_landing(con, landing_dir: Path, registry: list[Source]) -> list[LoadResult]:

@@ -77,8 +77,9 @@ def publish(working: Path, published: Path) -> Publication:
             new.with_name(new.name + ".wal").unlink(missing_ok=True)
             raise
         _fsync(published.parent)  # the rename itself survives a power cut
-    return Publication(published, tables, published.stat().st_size,
-                       round(time.monotonic() - started, 3))
+    return Publication(
+        published, tables, published.stat().st_size, round(time.monotonic() - started, 3)
+    )
 
 
 def _copy(working: Path, new: Path) -> dict[str, int]:
@@ -104,24 +105,29 @@ def _copy(working: Path, new: Path) -> dict[str, int]:
     return counts
 
 
-def _copy_comments(con: duckdb.DuckDBPyConnection, catalog: str,
-                   tables: list[tuple[str, str]]) -> None:
+def _copy_comments(
+    con: duckdb.DuckDBPyConnection, catalog: str, tables: list[tuple[str, str]]
+) -> None:
     """CTAS copies no comments: re-apply each table's and column's description (dbt's
     persist_docs, the catalogue's) so a SQL client shows it in the published file (SPEC §4.1)."""
     wanted = set(tables)
     for schema, table, comment in con.execute(
         "select schema_name, table_name, comment from duckdb_tables()"
-        " where database_name = ? and comment is not null", [catalog]
+        " where database_name = ? and comment is not null",
+        [catalog],
     ).fetchall():
         if (schema, table) in wanted:
             con.execute(f"comment on table {ident(schema)}.{ident(table)} is {literal(comment)}")
     for schema, table, column, comment in con.execute(
         "select schema_name, table_name, column_name, comment from duckdb_columns()"
-        " where database_name = ? and comment is not null", [catalog]
+        " where database_name = ? and comment is not null",
+        [catalog],
     ).fetchall():
         if (schema, table) in wanted:
-            con.execute(f"comment on column {ident(schema)}.{ident(table)}.{ident(column)}"
-                        f" is {literal(comment)}")
+            con.execute(
+                f"comment on column {ident(schema)}.{ident(table)}.{ident(column)}"
+                f" is {literal(comment)}"
+            )
 
 
 @contextmanager
@@ -141,4 +147,3 @@ def _fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-

@@ -113,7 +113,7 @@ class SuiteOutcome:
         return "\n".join(lines)
 
 
-def load_suite(suite_path: Path) -> "gx.ExpectationSuite":
+def load_suite(suite_path: Path) -> gx.ExpectationSuite:
     """Read a suite JSON file into a GX ExpectationSuite, refusing anything GX would drop.
 
     GX's ExpectationSuite constructor logs and skips an invalid expectation; here an unknown
@@ -147,8 +147,10 @@ def load_suite(suite_path: Path) -> "gx.ExpectationSuite":
         where += f" ({item['type']})"
         former = sorted({"severity", "why"} & set(item.get("meta") or {}))
         if former:
-            raise ValueError(f"{where}: meta.{' and meta.'.join(former)} are GX's own "
-                             "`severity` ('critical' or 'warning') and `notes` now")
+            raise ValueError(
+                f"{where}: meta.{' and meta.'.join(former)} are GX's own "
+                "`severity` ('critical' or 'warning') and `notes` now"
+            )
         try:
             # Results are matched back to expectations by id, so every expectation gets one.
             config = ExpectationConfiguration(**{**item, "id": item.get("id") or str(uuid.uuid4())})
@@ -220,14 +222,19 @@ def validate_table(
             # An expectation on a column the table lacks cannot run: it fails, saying so, and GX
             # evaluates the others (a missing required column is bad data, not a broken suite).
             present = _columns(root, schema, table)
-            absent = {e.id: [c for c in _columns_of(e.configuration.kwargs) if c not in present]
-                      for e in suite.expectations}
+            absent = {
+                e.id: [c for c in _columns_of(e.configuration.kwargs) if c not in present]
+                for e in suite.expectations
+            }
             runnable = [e for e in suite.expectations if not absent[e.id]]
             by_id = {}
             if runnable:
                 gx = _gx()
-                subset = gx.ExpectationSuite(name=suite.name, meta=suite.meta,
-                                             expectations=[e.configuration for e in runnable])
+                subset = gx.ExpectationSuite(
+                    name=suite.name,
+                    meta=suite.meta,
+                    expectations=[e.configuration for e in runnable],
+                )
                 result = _run_suite(subset, database, schema, table, root, handed_out, engines)
                 by_id = {r.expectation_config.id: r for r in result.results}
                 _raise_if_broken(suite.name, qualified, database, runnable, result, by_id)
@@ -235,15 +242,19 @@ def validate_table(
             for expectation in suite.expectations:
                 configuration = expectation.configuration
                 if absent[expectation.id]:
-                    outcomes.append(_missing_columns_outcome(qualified, configuration,
-                                                             absent[expectation.id]))
+                    outcomes.append(
+                        _missing_columns_outcome(qualified, configuration, absent[expectation.id])
+                    )
                     continue
                 done = by_id[expectation.id]
                 examples = None
                 if configuration.type == "unexpected_rows_expectation" and not done.success:
                     examples = _unexpected_rows_examples(root, configuration.kwargs, schema, table)
-                outcomes.append(_outcome(qualified, configuration, done.success,
-                                         done.result or {}, row_key, examples))
+                outcomes.append(
+                    _outcome(
+                        qualified, configuration, done.success, done.result or {}, row_key, examples
+                    )
+                )
         finally:
             for engine in engines:
                 engine.dispose()
@@ -258,8 +269,10 @@ def _raise_if_broken(suite_name, qualified, database, runnable, result, by_id) -
     broken = []
     for r in result.results:
         for message in _raised(r.exception_info):
-            broken.append(f"{r.expectation_config.type}({_column(r.expectation_config.kwargs)}): "
-                          f"{message.strip().splitlines()[0]}")
+            broken.append(
+                f"{r.expectation_config.type}({_column(r.expectation_config.kwargs)}): "
+                f"{message.strip().splitlines()[0]}"
+            )
     missing = [e.expectation_type for e in runnable if e.id not in by_id]
     if broken or missing:
         details = broken + [f"{t}: no result" for t in missing]
@@ -287,9 +300,12 @@ def _declared(items: list, suite_meta: dict) -> list:
             return [v for item in value for v in (ttv_bands() if item == "$ttv_bands" else [item])]
         return value
 
-    items = [{**item, "kwargs": {k: bands(v) for k, v in item["kwargs"].items()}}
-             if isinstance(item, dict) and isinstance(item.get("kwargs"), dict) else item
-             for item in items]
+    items = [
+        {**item, "kwargs": {k: bands(v) for k, v in item["kwargs"].items()}}
+        if isinstance(item, dict) and isinstance(item.get("kwargs"), dict)
+        else item
+        for item in items
+    ]
     return declared_expectations(items, suite_meta.get("canonical_table"))
 
 
@@ -414,9 +430,14 @@ def _columns_of(kwargs: dict) -> list[str]:
 
 
 def _columns(root, schema: str, table: str) -> set[str]:
-    return {r[0] for r in root.execute(
-        "select column_name from information_schema.columns where table_schema = ? "
-        "and table_name = ?", [schema, table]).fetchall()}
+    return {
+        r[0]
+        for r in root.execute(
+            "select column_name from information_schema.columns where table_schema = ? "
+            "and table_name = ?",
+            [schema, table],
+        ).fetchall()
+    }
 
 
 def _missing_columns_outcome(qualified: str, config, absent: list[str]) -> ExpectationOutcome:
@@ -440,12 +461,20 @@ def _unexpected_rows_examples(root, kwargs: dict, schema: str, table: str) -> li
     query = str(kwargs["unexpected_rows_query"]).format(batch=f"{ident(schema)}.{ident(table)}")
     cursor = root.execute(f"select * from (\n{query}\n) order by all limit {MAX_EXAMPLES}")
     names = [d[0] for d in cursor.description]
-    rows = [dict(zip(names, (json_safe(v) for v in row))) for row in cursor.fetchall()]
+    rows = [
+        dict(zip(names, (json_safe(v) for v in row), strict=False)) for row in cursor.fetchall()
+    ]
     return [row[names[0]] for row in rows] if len(names) == 1 else rows
 
 
-def _outcome(qualified: str, config, success: bool, result: dict, row_key: list[str],
-             examples: list | None = None) -> ExpectationOutcome:
+def _outcome(
+    qualified: str,
+    config,
+    success: bool,
+    result: dict,
+    row_key: list[str],
+    examples: list | None = None,
+) -> ExpectationOutcome:
     kwargs = config.kwargs
     column = _column(kwargs)
     where = f"{qualified}.{column}" if column and "," not in column else qualified
@@ -471,22 +500,29 @@ def _outcome(qualified: str, config, success: bool, result: dict, row_key: list[
         missing = ((result.get("details") or {}).get("mismatched") or {}).get("missing") or []
         examples = sorted(str(c) for c in missing)
         unexpected_count = len(examples)
-        message = (f"{where}: ok, every required column present" if success
-                   else f"{where}: missing column(s) {_render(examples)}")
+        message = (
+            f"{where}: ok, every required column present"
+            if success
+            else f"{where}: missing column(s) {_render(examples)}"
+        )
     elif unexpected_count is not None:
         rows = f"{unexpected_count} row{'' if unexpected_count == 1 else 's'}"
         problem = f"{rows} {_problem(config.type, kwargs)}"
         if examples:
             problem += f", e.g. {_render(examples)}{key_note}"
         if success:
-            message = (f"{where}: ok, {problem} (within mostly)" if unexpected_count
-                       else f"{where}: ok, {config.type} passed")
+            message = (
+                f"{where}: ok, {problem} (within mostly)"
+                if unexpected_count
+                else f"{where}: ok, {config.type} passed"
+            )
         else:
             message = f"{where}: {problem}"
     else:  # an aggregate expectation (row count, mean, ...): report what was observed
         observed = result.get("observed_value")
-        message = (f"{where}: {config.type} {'passed' if success else 'failed'}"
-                   + (f", observed {_render(json_safe(observed))}" if observed is not None else ""))
+        message = f"{where}: {config.type} {'passed' if success else 'failed'}" + (
+            f", observed {_render(json_safe(observed))}" if observed is not None else ""
+        )
 
     return ExpectationOutcome(
         expectation=config.type,

@@ -15,7 +15,14 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-TEXT, TIMESTAMP, DATE, DECIMAL, BOOLEAN, JSON = "text", "timestamp", "date", "decimal", "boolean", "json"
+TEXT, TIMESTAMP, DATE, DECIMAL, BOOLEAN, JSON = (
+    "text",
+    "timestamp",
+    "date",
+    "decimal",
+    "boolean",
+    "json",
+)
 ColumnType = Literal["text", "timestamp", "date", "decimal", "boolean", "json"]
 
 
@@ -45,6 +52,7 @@ class CanonicalTable:
 
 
 # ---- the file's typed model -------------------------------------------------------------------
+
 
 class _Column(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -82,23 +90,34 @@ def parse_schema(doc) -> tuple[CanonicalTable, ...]:
         raise SchemaError(friendly_errors(exc)) from None
     names = list(model.tables)
     if sorted(names) != sorted(REQUIRED_TABLES):
-        raise SchemaError(f"`tables` must declare {', '.join(REQUIRED_TABLES)}; it has "
-                          f"{', '.join(names) or 'none'}")
+        raise SchemaError(
+            f"`tables` must declare {', '.join(REQUIRED_TABLES)}; it has "
+            f"{', '.join(names) or 'none'}"
+        )
     if names[0] != "accounts":
         raise SchemaError("`tables`: accounts must come first (the others name known accounts)")
     tables = []
     for name, spec in model.tables.items():
         unknown = [c for c in [spec.key, *spec.required] if c not in spec.columns]
         if unknown:
-            raise SchemaError(f"tables.{name}: key or required column(s) {', '.join(unknown)} "
-                              "not among its columns")
+            raise SchemaError(
+                f"tables.{name}: key or required column(s) {', '.join(unknown)} "
+                "not among its columns"
+            )
         if "account_id" not in spec.columns:
             raise SchemaError(f"tables.{name}: every canonical table needs an account_id column")
-        tables.append(CanonicalTable(
-            name=name, group=spec.group, columns={c: v.type for c, v in spec.columns.items()},
-            required=tuple(spec.required), key=spec.key,
-            needs_known_account=spec.needs_known_account, description=spec.description,
-            column_descriptions=tuple((c, v.description) for c, v in spec.columns.items())))
+        tables.append(
+            CanonicalTable(
+                name=name,
+                group=spec.group,
+                columns={c: v.type for c, v in spec.columns.items()},
+                required=tuple(spec.required),
+                key=spec.key,
+                needs_known_account=spec.needs_known_account,
+                description=spec.description,
+                column_descriptions=tuple((c, v.description) for c, v in spec.columns.items()),
+            )
+        )
     return tuple(tables)
 
 
@@ -158,19 +177,23 @@ def declared_expectations(items: list, table_name: str | None) -> list:
     if not table_name:
         return items
     declared = table(table_name)
-    explicit = {(item.get("type"), (item.get("kwargs") or {}).get("column"))
-                for item in items if isinstance(item, dict)}
+    explicit = {
+        (item.get("type"), (item.get("kwargs") or {}).get("column"))
+        for item in items
+        if isinstance(item, dict)
+    }
     expanded = []
     for item in items:
         kwargs = dict(item.get("kwargs") or {}) if isinstance(item, dict) else {}
-        if (item.get("type") == "expect_table_columns_to_match_set"
-                and "column_set" not in kwargs):
+        if item.get("type") == "expect_table_columns_to_match_set" and "column_set" not in kwargs:
             expanded.append({**item, "kwargs": {**kwargs, "column_set": list(declared.columns)}})
         elif "each_column_of_type" in kwargs:
             kind = kwargs.pop("each_column_of_type")
-            expanded.extend({**item, "kwargs": {"column": column, **kwargs}}
-                            for column in declared.columns_of_type(kind)
-                            if (item.get("type"), column) not in explicit)
+            expanded.extend(
+                {**item, "kwargs": {"column": column, **kwargs}}
+                for column in declared.columns_of_type(kind)
+                if (item.get("type"), column) not in explicit
+            )
         else:
             expanded.append(item)
     return expanded
@@ -183,8 +206,10 @@ def main(argv: list[str]) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     for t in declared:
-        print(f"raw.{t.name} ({t.group}, key {t.key}, required {', '.join(t.required)}): "
-              + ", ".join(f"{c} {k}" for c, k in t.columns.items()))
+        print(
+            f"raw.{t.name} ({t.group}, key {t.key}, required {', '.join(t.required)}): "
+            + ", ".join(f"{c} {k}" for c, k in t.columns.items())
+        )
     return 0
 
 

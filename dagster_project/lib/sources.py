@@ -10,16 +10,14 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import (BaseModel, ConfigDict, Field, StrictInt, StringConstraints,
-                      ValidationError)
-
-from dagster_project.lib.config_models import friendly_errors
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, ValidationError
 
 from dagster_project.lib import schema
+from dagster_project.lib.config_models import friendly_errors
 
 FORMATS = ("csv", "jsonl", "parquet", "zip")
 # Text encodings a source may declare: UTF-8 (the default), and what spreadsheet programs and
@@ -80,7 +78,7 @@ class Source:
 
 Name = Annotated[str, StringConstraints(min_length=1)]
 # a field name, or a list of alternatives (the first present and not empty wins)
-Names = Union[Name, Annotated[list[Name], Field(min_length=1)]]
+Names = Name | Annotated[list[Name], Field(min_length=1)]
 
 
 class FieldOptions(BaseModel):
@@ -103,7 +101,8 @@ class WhereClause(BaseModel):
     field: Names
     values: Annotated[list[str | int | float | bool], Field(min_length=1)] | None = None
     not_: Annotated[list[str | int | float | bool], Field(min_length=1)] | None = Field(
-        default=None, alias="not")
+        default=None, alias="not"
+    )
 
 
 class SourceEntry(BaseModel):
@@ -117,7 +116,7 @@ class SourceEntry(BaseModel):
     encoding: str = "utf-8"
     max_line_size: StrictInt = MAX_LINE_SIZE
     where: WhereClause | None = None
-    fields: dict[str, Union[Names, FieldOptions]] | None = None
+    fields: dict[str, Names | FieldOptions] | None = None
 
 
 class RegistryFile(BaseModel):
@@ -154,8 +153,10 @@ def _field_spec(value, where: str) -> FieldSpec:
     for key, canonical in (value.map or {}).items():
         seen = keys.setdefault(label_key(key), (str(key), str(canonical)))
         if seen[1] != str(canonical):  # matched case- and label-blind: they would collide
-            raise RegistryError(f"{where}: map values {seen[0]!r} and {key!r} match the same "
-                                f"exports but map to {seen[1]!r} and {canonical!r}")
+            raise RegistryError(
+                f"{where}: map values {seen[0]!r} and {key!r} match the same "
+                f"exports but map to {seen[1]!r} and {canonical!r}"
+            )
     return FieldSpec(
         names=_names(value.field) if value.field is not None else (),
         hash_of=_names(value.hash) if value.hash is not None else (),
@@ -177,45 +178,69 @@ def parse_registry(doc: dict, table_columns: dict[str, tuple[str, ...]]) -> list
     for name, spec in registry.sources.items():
         where = f"source {name!r}"
         if spec.table not in table_columns:
-            raise RegistryError(f"{where}: table {spec.table!r} is not one of "
-                                f"{', '.join(table_columns)}")
+            raise RegistryError(
+                f"{where}: table {spec.table!r} is not one of {', '.join(table_columns)}"
+            )
         try:
             ZoneInfo(spec.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise RegistryError(f"{where}: unknown time zone {spec.timezone!r}") from None
         encoding = spec.encoding.lower().replace("_", "-")
-        encoding = {"utf8": "utf-8", "latin1": "latin-1", "iso-8859-1": "latin-1",
-                    "windows-1252": "cp1252"}.get(encoding, encoding)
+        encoding = {
+            "utf8": "utf-8",
+            "latin1": "latin-1",
+            "iso-8859-1": "latin-1",
+            "windows-1252": "cp1252",
+        }.get(encoding, encoding)
         if encoding not in ENCODINGS:
-            raise RegistryError(f"{where}: encoding {spec.encoding!r} is not one of "
-                                f"{', '.join(ENCODINGS)}")
+            raise RegistryError(
+                f"{where}: encoding {spec.encoding!r} is not one of {', '.join(ENCODINGS)}"
+            )
         if spec.max_line_size < 1024:
             raise RegistryError(f"{where}: max_line_size must be a whole number of bytes >= 1024")
         declared = spec.fields or {}
         columns = table_columns[spec.table]
         extra = set(declared) - set(columns)
         if extra:
-            raise RegistryError(f"{where}: {', '.join(sorted(extra))} not column(s) of "
-                                f"{spec.table} ({', '.join(columns)})")
+            raise RegistryError(
+                f"{where}: {', '.join(sorted(extra))} not column(s) of "
+                f"{spec.table} ({', '.join(columns)})"
+            )
         fields = {
             column: _field_spec(declared[column], f"{where} field {column}")
-            if column in declared else FieldSpec(names=(column,))
+            if column in declared
+            else FieldSpec(names=(column,))
             for column in columns
         }
         where_field, where_values, excludes = None, (), False
         if spec.where is not None:
             clause = spec.where
             if (clause.values is None) == (clause.not_ is None):
-                raise RegistryError(f"{where}: where needs `field` and either `values` (the "
-                                    "rows kept) or `not` (the rows left out)")
+                raise RegistryError(
+                    f"{where}: where needs `field` and either `values` (the "
+                    "rows kept) or `not` (the rows left out)"
+                )
             excludes = clause.not_ is not None
             where_field = FieldSpec(names=_names(clause.field))
-            where_values = tuple(dict.fromkeys(
-                label_key(v) for v in (clause.not_ if excludes else clause.values)))
-        result.append(Source(name, spec.table, _names(spec.files), fields, spec.format,
-                             spec.timezone,
-                             where_field, where_values, frozenset(declared), encoding,
-                             spec.max_line_size, excludes))
+            where_values = tuple(
+                dict.fromkeys(label_key(v) for v in (clause.not_ if excludes else clause.values))
+            )
+        result.append(
+            Source(
+                name,
+                spec.table,
+                _names(spec.files),
+                fields,
+                spec.format,
+                spec.timezone,
+                where_field,
+                where_values,
+                frozenset(declared),
+                encoding,
+                spec.max_line_size,
+                excludes,
+            )
+        )
     return result
 
 

@@ -79,8 +79,9 @@ def export_sources(database: Path, out_dir: Path | str) -> list[str]:
                 for name, kind in columns
             )
             target = f"{folder}/{table}.parquet".replace("'", "''")
-            con.execute(f'copy (select {select} from "{schema}"."{table}") to \'{target}\''
-                        " (format parquet)")
+            con.execute(
+                f'copy (select {select} from "{schema}"."{table}") to \'{target}\' (format parquet)'
+            )
             written.append(folder)
     return written
 
@@ -90,9 +91,12 @@ def dbt_output_args(folder: Path) -> list[str]:
     return ["--target-path", str(folder), "--log-path", str(folder / "logs")]
 
 
-def register_sources(location: str, target: str = "spark",
-                     project_dir: Path = paths.DBT_PROJECT_DIR,
-                     output_dir: Path | None = None) -> None:
+def register_sources(
+    location: str,
+    target: str = "spark",
+    project_dir: Path = paths.DBT_PROJECT_DIR,
+    output_dir: Path | None = None,
+) -> None:
     """Make the exported Parquet at `location` (a folder or a URL Spark reads) the Spark tables of
     the dbt sources, with dbt run-operation register_parquet_sources.
 
@@ -103,10 +107,19 @@ def register_sources(location: str, target: str = "spark",
     """
     from dbt.cli.main import dbtRunner
 
-    args = ["run-operation", "register_parquet_sources",
-            "--args", yaml.safe_dump({"location": location}),
-            "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
-            "--target", target, *dbt_output_args(output_dir or project_dir / "target" / target)]
+    args = [
+        "run-operation",
+        "register_parquet_sources",
+        "--args",
+        yaml.safe_dump({"location": location}),
+        "--project-dir",
+        str(project_dir),
+        "--profiles-dir",
+        str(project_dir),
+        "--target",
+        target,
+        *dbt_output_args(output_dir or project_dir / "target" / target),
+    ]
     result = dbtRunner().invoke(args)
     if not result.success:
         raise RuntimeError(f"dbt run-operation register_parquet_sources failed: {result.exception}")
@@ -115,12 +128,23 @@ def register_sources(location: str, target: str = "spark",
 def main(argv: list[str] | None = None) -> int:
     spark_dir = os.environ.get("TTV_SPARK_DIR") or DEFAULT_SPARK_DIR
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--warehouse", type=Path, default=None,
-                        help="the warehouse whose run loaded the sources (default TTV_WAREHOUSE)")
-    parser.add_argument("--out", type=Path, default=Path(spark_dir) / "sources",
-                        help="local folder to write the Parquet to ($TTV_SPARK_DIR/sources)")
-    parser.add_argument("--location", default=None,
-                        help="where Spark reads it, if copied elsewhere (default: --out)")
+    parser.add_argument(
+        "--warehouse",
+        type=Path,
+        default=None,
+        help="the warehouse whose run loaded the sources (default TTV_WAREHOUSE)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path(spark_dir) / "sources",
+        help="local folder to write the Parquet to ($TTV_SPARK_DIR/sources)",
+    )
+    parser.add_argument(
+        "--location",
+        default=None,
+        help="where Spark reads it, if copied elsewhere (default: --out)",
+    )
     parser.add_argument("--target", default="spark", help="the dbt target to register it on")
     parser.add_argument("--skip-export", action="store_true", help="only register")
     parser.add_argument("--skip-register", action="store_true", help="only export")

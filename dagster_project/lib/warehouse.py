@@ -22,8 +22,9 @@ from dagster_project import paths
 BUILT_FILE = "built.json"
 
 
-def connect_for_write(path: Path | None = None,
-                      config: dict | None = None) -> duckdb.DuckDBPyConnection:
+def connect_for_write(
+    path: Path | None = None, config: dict | None = None
+) -> duckdb.DuckDBPyConnection:
     """A read-write connection to the run's working file (default paths.working_warehouse_path();
     the Dagster steps get it through the `working_warehouse` resource); close it before dbt runs.
     `config`: DuckDB settings besides the memory limit (TTV_DUCKDB_MEMORY_LIMIT).
@@ -35,8 +36,9 @@ def connect_for_write(path: Path | None = None,
     path = Path(path) if path else paths.working_warehouse_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     clear_built()
-    con = duckdb.connect(str(path), config={"memory_limit": paths.duckdb_memory_limit(),
-                                            **(config or {})})
+    con = duckdb.connect(
+        str(path), config={"memory_limit": paths.duckdb_memory_limit(), **(config or {})}
+    )
     con.execute("set TimeZone = 'UTC'")
     con.execute("set enable_progress_bar = false")
     return con
@@ -70,6 +72,7 @@ def clear_built() -> None:
 
 # ---- one run at a time, and what a run needs before it starts ------------------------------
 
+
 class RunInProgress(RuntimeError):
     """Another run holds the warehouse's run lock."""
 
@@ -99,7 +102,11 @@ class RunLock:
         except BlockingIOError:
             handle.close()
             holder = read_lock(self.path)
-            if holder and holder.get("pid") == os.getpid() and holder.get("host") == socket.gethostname():
+            if (
+                holder
+                and holder.get("pid") == os.getpid()
+                and holder.get("host") == socket.gethostname()
+            ):
                 return self  # this process holds it already (`make run`, then its steps)
             raise RunInProgress(self._describe(holder)) from None
         holder = read_lock(self.path)
@@ -111,8 +118,15 @@ class RunLock:
             self.stale = holder
         handle.seek(0)
         handle.truncate()
-        handle.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
-                                 "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}))
+        handle.write(
+            json.dumps(
+                {
+                    "pid": os.getpid(),
+                    "host": socket.gethostname(),
+                    "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                }
+            )
+        )
         handle.flush()
         self.handle = handle
         return self
@@ -137,8 +151,10 @@ class RunLock:
     def _describe(self, holder: dict | None) -> str:
         if not holder:
             return f"another run holds {self.path}"
-        return (f"another run is in progress: pid {holder.get('pid')} on "
-                f"{holder.get('host')} since {holder.get('started_at')} (lock {self.path})")
+        return (
+            f"another run is in progress: pid {holder.get('pid')} on "
+            f"{holder.get('host')} since {holder.get('started_at')} (lock {self.path})"
+        )
 
 
 _held: dict[Path, RunLock] = {}
@@ -195,13 +211,17 @@ def preflight(landing: Path, warehouse: Path) -> list[str]:
         if not existing.is_dir():
             problems.append(f"warehouse folder {folder} cannot be created: {existing} is a file")
         elif not os.access(existing, os.W_OK | os.X_OK):
-            problems.append(f"warehouse folder {folder} cannot be created: {existing} is not "
-                            "writable by this user")
+            problems.append(
+                f"warehouse folder {folder} cannot be created: {existing} is not "
+                "writable by this user"
+            )
     if existing is not None and not problems:
         working = paths.working_warehouse_path(warehouse)
         needed = working.stat().st_size if working.is_file() else 0
         free = shutil.disk_usage(existing).free
         if free < needed:
-            problems.append(f"{free / 1e6:.0f} MB free in {existing}, a copy of the working "
-                            f"file {working} needs {needed / 1e6:.0f} MB")
+            problems.append(
+                f"{free / 1e6:.0f} MB free in {existing}, a copy of the working "
+                f"file {working} needs {needed / 1e6:.0f} MB"
+            )
     return problems

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 # Durations are doubles (days); the engines may sum or interpolate in another order, so allow
 # rounding in the last digits: 1e-9 days is 86 microseconds.
 REL_TOL = ABS_TOL = 1e-9
@@ -62,7 +62,10 @@ def normalize(value, is_timestamp: bool):
 def make_table(columns: list[str], types: list[str], rows) -> Table:
     kinds = [kind_of(t) for t in types]
     flags = [kind == "timestamp" for kind in kinds]
-    rows = [tuple(normalize(value, flag) for value, flag in zip(row, flags)) for row in rows]
+    rows = [
+        tuple(normalize(value, flag) for value, flag in zip(row, flags, strict=False))
+        for row in rows
+    ]
     return Table(columns, kinds, rows)
 
 
@@ -70,8 +73,10 @@ def read_duckdb_table(warehouse: Path, name: str) -> Table:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         described = con.execute(f"describe {name}").fetchall()
         columns, types = [row[0] for row in described], [row[1] for row in described]
-        select = ", ".join(f'epoch_us("{c}")' if kind_of(t) == "timestamp" else f'"{c}"'
-                           for c, t in zip(columns, types))
+        select = ", ".join(
+            f'epoch_us("{c}")' if kind_of(t) == "timestamp" else f'"{c}"'
+            for c, t in zip(columns, types, strict=False)
+        )
         return make_table(columns, types, con.execute(f"select {select} from {name}").fetchall())
 
 
@@ -82,8 +87,10 @@ def read_spark_table(name: str) -> Table:
     spark = SparkSession.builder.getOrCreate()
     fields = spark.table(name).schema.fields
     columns, types = [f.name for f in fields], [f.dataType.simpleString() for f in fields]
-    select = ", ".join(f"unix_micros(cast(`{c}` as timestamp))" if kind_of(t) == "timestamp"
-                       else f"`{c}`" for c, t in zip(columns, types))
+    select = ", ".join(
+        f"unix_micros(cast(`{c}` as timestamp))" if kind_of(t) == "timestamp" else f"`{c}`"
+        for c, t in zip(columns, types, strict=False)
+    )
     rows = [tuple(row) for row in spark.sql(f"select {select} from {name}").collect()]
     return make_table(columns, types, rows)
 
@@ -112,8 +119,11 @@ def differences(expected: Table, actual: Table) -> list[str]:
     """What differs between two tables, row by row after sorting both by every column."""
     if expected.columns != actual.columns:
         return [f"columns differ:\n  duckdb {expected.columns}\n  spark  {actual.columns}"]
-    found = [f"column {c} is {a} on DuckDB, {b} on Spark"
-             for c, a, b in zip(expected.columns, expected.kinds, actual.kinds) if a != b]
+    found = [
+        f"column {c} is {a} on DuckDB, {b} on Spark"
+        for c, a, b in zip(expected.columns, expected.kinds, actual.kinds, strict=False)
+        if a != b
+    ]
     if len(expected.rows) != len(actual.rows):
         found.append(f"row counts differ: duckdb {len(expected.rows)}, spark {len(actual.rows)}")
         left, right = Counter(map(sort_key, expected.rows)), Counter(map(sort_key, actual.rows))
@@ -121,9 +131,14 @@ def differences(expected: Table, actual: Table) -> list[str]:
         found += [f"only on duckdb: {row}" for row in expected.rows if only_left[sort_key(row)]]
         found += [f"only on spark:  {row}" for row in actual.rows if only_right[sort_key(row)]]
     else:
-        for left, right in zip(sorted(expected.rows, key=sort_key),
-                               sorted(actual.rows, key=sort_key)):
-            columns = [c for c, a, b in zip(expected.columns, left, right) if not same_value(a, b)]
+        for left, right in zip(
+            sorted(expected.rows, key=sort_key), sorted(actual.rows, key=sort_key), strict=False
+        ):
+            columns = [
+                c
+                for c, a, b in zip(expected.columns, left, right, strict=False)
+                if not same_value(a, b)
+            ]
             if columns:
                 found.append(f"row differs in {columns}:\n  duckdb {left}\n  spark  {right}")
     if len(found) > SHOWN_DIFFERENCES:

@@ -19,11 +19,21 @@ from tests.conftest import SMALL_AS_OF
 from tests.spark.compare import Table, read_spark_table
 
 MART_TABLES = (
-    "account_milestones", "account_ttv", "journey_steps", "journey_step_summary", "cohort_ttv",
+    "account_milestones",
+    "account_ttv",
+    "journey_steps",
+    "journey_step_summary",
+    "cohort_ttv",
     "ttv_retention",
     # SPEC §9
-    "account_revenue", "churn_reasons", "stalled_accounts", "quartile_profile",
-    "experiment_results", "free_to_paid", "feature_adoption", "ttv_benchmarks",
+    "account_revenue",
+    "churn_reasons",
+    "stalled_accounts",
+    "quartile_profile",
+    "experiment_results",
+    "free_to_paid",
+    "feature_adoption",
+    "ttv_benchmarks",
 )
 
 
@@ -45,10 +55,19 @@ def run_dbt(args: list[str], project_dir: Path, output_dir: Path) -> DbtRun:
             lines.append(event.info.msg)
 
     runner = dbtRunner(callbacks=[keep])
-    outcome = runner.invoke([
-        *args, "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
-        "--target-path", str(output_dir / "target"), "--log-path", str(output_dir / "logs"),
-    ])
+    outcome = runner.invoke(
+        [
+            *args,
+            "--project-dir",
+            str(project_dir),
+            "--profiles-dir",
+            str(project_dir),
+            "--target-path",
+            str(output_dir / "target"),
+            "--log-path",
+            str(output_dir / "logs"),
+        ]
+    )
     results = list(getattr(outcome.result, "results", None) or [])
     if outcome.exception is not None:
         lines.append(f"dbt raised: {outcome.exception}")
@@ -81,8 +100,9 @@ def spark_build(built_small_warehouse, spark_dir) -> SparkBuild:
     """The fixture landing zone built on Spark from the DuckDB ingest's sources, marts read back."""
     location = str(spark_dir / "sources")
     spark_sources.export_sources(spark_sources.sources_database(built_small_warehouse), location)
-    spark_sources.register_sources(location, project_dir=paths.DBT_PROJECT_DIR,
-                                   output_dir=spark_dir / "dbt")
+    spark_sources.register_sources(
+        location, project_dir=paths.DBT_PROJECT_DIR, output_dir=spark_dir / "dbt"
+    )
     run = run_dbt(build_args("spark"), paths.DBT_PROJECT_DIR, spark_dir / "dbt")
     assert run.success, f"dbt build --target spark failed:\n{run.log}"
     # Read every mart now: a later test that rebuilds a model on purpose may drop its table.
@@ -93,6 +113,9 @@ def spark_build(built_small_warehouse, spark_dir) -> SparkBuild:
 def project_copy(tmp_path) -> Path:
     """A copy of the dbt project to change without touching the real one."""
     copy = tmp_path / "dbt_models"
-    shutil.copytree(paths.DBT_PROJECT_DIR, copy,
-                    ignore=shutil.ignore_patterns("target", "logs", "dbt_packages", ".user.yml"))
+    shutil.copytree(
+        paths.DBT_PROJECT_DIR,
+        copy,
+        ignore=shutil.ignore_patterns("target", "logs", "dbt_packages", ".user.yml"),
+    )
     return copy

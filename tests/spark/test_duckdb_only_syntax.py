@@ -17,8 +17,9 @@ pytestmark = pytest.mark.spark
 
 MODEL = "journey_steps"
 MACRO_CALL = "{{ days_between('highs.started_at', 'highs.counted_at') }}"
-DUCKDB_ONLY = ("(cast(epoch_us(highs.counted_at) - epoch_us(highs.started_at) as double)"
-               " / 86400000000)")
+DUCKDB_ONLY = (
+    "(cast(epoch_us(highs.counted_at) - epoch_us(highs.started_at) as double) / 86400000000)"
+)
 
 
 @pytest.fixture
@@ -30,15 +31,17 @@ def project_with_duckdb_only_sql(project_copy):
     return project_copy
 
 
-def test_duckdb_still_builds_the_changed_model(project_with_duckdb_only_sql, built_small_warehouse,
-                                               tmp_path, monkeypatch):
+def test_duckdb_still_builds_the_changed_model(
+    project_with_duckdb_only_sql, built_small_warehouse, tmp_path, monkeypatch
+):
     # the run's working file, where the model's parents are; same name, same DuckDB catalog
     working = spark_sources.sources_database(built_small_warehouse)
     warehouse = tmp_path / working.name
     shutil.copyfile(working, warehouse)
     monkeypatch.setenv("TTV_WORKING_WAREHOUSE", str(warehouse))
-    run = run_dbt([*build_args("duckdb"), "--select", MODEL], project_with_duckdb_only_sql,
-                  tmp_path)
+    run = run_dbt(
+        [*build_args("duckdb"), "--select", MODEL], project_with_duckdb_only_sql, tmp_path
+    )
     assert run.success, run.log
 
 

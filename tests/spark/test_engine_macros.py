@@ -67,32 +67,85 @@ order by case_id
 # The fit's relative error is below 1.2e-7: ERFC_TOL.
 ERFC_TOL = 1.2e-7
 EXPECTED = [
-    (1, 1.5 + 1e-6 / 86400, 20454 * 86400.0, 20454, -3.5, -3, "pro", "5", "true", '{"id":"u1"}',
-     "u1", "b", None, True, "acct-#'#'#'#' / EMEA", 1.0),
-    (2, -1.5, 20513 * 86400.0 + 10 * 3600, 20513, None, None, None, None, None, None, None, None,
-     None, False, "ACCT #'#'", 0.05),
-    (3, None, -0.5, -1, None, None, None, None, None, None, None, None, None, None, None,
-     1.842700792949715),
+    (
+        1,
+        1.5 + 1e-6 / 86400,
+        20454 * 86400.0,
+        20454,
+        -3.5,
+        -3,
+        "pro",
+        "5",
+        "true",
+        '{"id":"u1"}',
+        "u1",
+        "b",
+        None,
+        True,
+        "acct-#'#'#'#' / EMEA",
+        1.0,
+    ),
+    (
+        2,
+        -1.5,
+        20513 * 86400.0 + 10 * 3600,
+        20513,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        False,
+        "ACCT #'#'",
+        0.05,
+    ),
+    (
+        3,
+        None,
+        -0.5,
+        -1,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        1.842700792949715,
+    ),
     (4, None, None, None, None, None, None, None, None, None, None, None, None, None, None, None),
 ]
 
 
 def compile_for(target: str, tmp_path) -> str:
-    run = run_dbt(["compile", "--target", target, "--inline", QUERY], paths.DBT_PROJECT_DIR,
-                  tmp_path / target)
+    run = run_dbt(
+        ["compile", "--target", target, "--inline", QUERY], paths.DBT_PROJECT_DIR, tmp_path / target
+    )
     assert run.success, run.log
     return run.results[0].node.compiled_code
 
 
 def assert_rows(engine: str, rows: list[tuple]) -> None:
     assert len(rows) == len(EXPECTED), (engine, rows)
-    for row, expected in zip(rows, EXPECTED):
+    for row, expected in zip(rows, EXPECTED, strict=False):
         *row, erfc_got = row
         *expected, erfc_want = expected
-        wrong = [(i, got, want) for i, (got, want) in enumerate(zip(row, expected))
-                 if not same_value(got, want) or (got is None) != (want is None)]
+        wrong = [
+            (i, got, want)
+            for i, (got, want) in enumerate(zip(row, expected, strict=False))
+            if not same_value(got, want) or (got is None) != (want is None)
+        ]
         if (erfc_got is None) != (erfc_want is None) or (
-                erfc_want is not None and not math.isclose(erfc_got, erfc_want, rel_tol=ERFC_TOL)):
+            erfc_want is not None and not math.isclose(erfc_got, erfc_want, rel_tol=ERFC_TOL)
+        ):
             wrong.append(("erfc", erfc_got, erfc_want))
         assert not wrong, f"{engine}, case {expected[0]}: (column, got, expected) {wrong}"
 
@@ -116,8 +169,17 @@ def test_macros_on_spark(spark_build, tmp_path):
 
 def test_erfc_fit_is_within_its_documented_error():
     """The fit engine.sql's erfc compiles to, against Python's erfc on a grid (no engine)."""
-    coefficients = [1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398,
-                    1.48851587, -0.82215223, 0.17087277]
+    coefficients = [
+        1.00002368,
+        0.37409196,
+        0.09678418,
+        -0.18628806,
+        0.27886807,
+        -1.13520398,
+        1.48851587,
+        -0.82215223,
+        0.17087277,
+    ]
 
     def fitted(x: float) -> float:
         z = abs(x)

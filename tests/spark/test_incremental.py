@@ -51,35 +51,59 @@ def project_with_incremental_model(project_copy):
 def expected_counts(database) -> set[tuple]:
     # read-write like dbt-duckdb, which keeps its connection to the file open in this process
     with duckdb.connect(str(database)) as con:
-        return set(con.execute(
-            "select count(*), cast(occurred_at as date) from raw.events"
-            " where occurred_at <= cast(? as timestamp) group by 2", [SMALL_AS_OF]).fetchall())
+        return set(
+            con.execute(
+                "select count(*), cast(occurred_at as date) from raw.events"
+                " where occurred_at <= cast(? as timestamp) group by 2",
+                [SMALL_AS_OF],
+            ).fetchall()
+        )
 
 
 def build_twice(target: str, project, tmp_path) -> str:
     """Build the model as of FIRST_AS_OF, then as of SMALL_AS_OF; return the second run's SQL."""
     for as_of in (FIRST_AS_OF, SMALL_AS_OF):
-        run = run_dbt(["run", "--target", target, "--select", MODEL,
-                       "--vars", f'{{"as_of": "{as_of}"}}'], project, tmp_path / target)
+        run = run_dbt(
+            ["run", "--target", target, "--select", MODEL, "--vars", f'{{"as_of": "{as_of}"}}'],
+            project,
+            tmp_path / target,
+        )
         assert run.success, run.log
-    return (tmp_path / target / "target" / "run" / "ttv_warehouse" / "models" / "marts"
-            / f"{MODEL}.sql").read_text().lower()
+    return (
+        (
+            tmp_path
+            / target
+            / "target"
+            / "run"
+            / "ttv_warehouse"
+            / "models"
+            / "marts"
+            / f"{MODEL}.sql"
+        )
+        .read_text()
+        .lower()
+    )
 
 
-def test_incremental_on_spark(project_with_incremental_model, spark_build, built_small_warehouse,
-                              tmp_path):
+def test_incremental_on_spark(
+    project_with_incremental_model, spark_build, built_small_warehouse, tmp_path
+):
     from pyspark.sql import SparkSession
 
     sql = build_twice("spark", project_with_incremental_model, tmp_path)
     assert "insert overwrite" in sql, sql
-    rows = SparkSession.builder.getOrCreate().sql(
-        f"select events, event_date from marts.{MODEL}").collect()
+    rows = (
+        SparkSession.builder.getOrCreate()
+        .sql(f"select events, event_date from marts.{MODEL}")
+        .collect()
+    )
     database = spark_sources.sources_database(built_small_warehouse)
     assert {tuple(row) for row in rows} == expected_counts(database)
 
 
-def test_incremental_on_duckdb(project_with_incremental_model, built_small_warehouse, tmp_path,
-                               monkeypatch):
+def test_incremental_on_duckdb(
+    project_with_incremental_model, built_small_warehouse, tmp_path, monkeypatch
+):
     working = spark_sources.sources_database(built_small_warehouse)
     warehouse = tmp_path / working.name  # same name, same DuckDB catalog the views refer to
     shutil.copyfile(working, warehouse)

@@ -14,8 +14,11 @@ pytestmark = pytest.mark.spark
 
 
 def test_spark_build_passes_every_model_and_test(spark_build):
-    failed = [f"{r.node.name}: {r.status}" for r in spark_build.run.results
-              if str(r.status) not in ("success", "pass", "warn")]
+    failed = [
+        f"{r.node.name}: {r.status}"
+        for r in spark_build.run.results
+        if str(r.status) not in ("success", "pass", "warn")
+    ]
     assert not failed, "\n".join(failed)
     assert len(spark_build.run.results) > len(MART_TABLES)
 

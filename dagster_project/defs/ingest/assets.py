@@ -9,15 +9,19 @@ allows one writing process at a time.
 import dagster as dg
 
 from dagster_project import paths
-from dagster_project.lib import catalogue, landing, sources
 from dagster_project.defs.resources import WorkingWarehouse
+from dagster_project.lib import catalogue, landing, sources
 from dagster_project.lib.warehouse import RunInProgress
 
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(["config", table], group_name="ingest", kinds={"duckdb"},
-                     description=f"config.{table}: the milestone catalogue (config/ttv.yml) as a table.")
+        dg.AssetSpec(
+            ["config", table],
+            group_name="ingest",
+            kinds={"duckdb"},
+            description=f"config.{table}: the milestone catalogue (config/ttv.yml) as a table.",
+        )
         for table in catalogue.TABLE_COLUMNS
     ],
     name="ttv_catalogue",
@@ -53,12 +57,14 @@ def _landing_asset(table: landing.LandingTable, deps: list[dg.AssetKey]) -> dg.A
             "every file is accounted for in raw.landed_files."
         ),
     )
-    def _asset(context: dg.AssetExecutionContext,
-               working_warehouse: WorkingWarehouse) -> dg.MaterializeResult:
+    def _asset(
+        context: dg.AssetExecutionContext, working_warehouse: WorkingWarehouse
+    ) -> dg.MaterializeResult:
         landing_dir = paths.landing_dir()
         if not landing_dir.is_dir():
-            raise dg.Failure(description=f"landing directory {landing_dir} does not exist "
-                                         "(set TTV_LANDING_DIR)")
+            raise dg.Failure(
+                description=f"landing directory {landing_dir} does not exist (set TTV_LANDING_DIR)"
+            )
         try:
             registry = sources.load_registry(paths.sources_file())
             with working_warehouse.get_connection() as con:
@@ -74,8 +80,10 @@ def _landing_asset(table: landing.LandingTable, deps: list[dg.AssetKey]) -> dg.A
         for file, reason in result.rejected:
             context.log.warning(f"{table.name}: {file} rejected as a whole: {reason}")
         if result.unclaimed:
-            context.log.warning(f"{len(result.unclaimed)} landed file(s) no source reads "
-                                f"(raw.landed_files status unclaimed): {', '.join(result.unclaimed)}")
+            context.log.warning(
+                f"{len(result.unclaimed)} landed file(s) no source reads "
+                f"(raw.landed_files status unclaimed): {', '.join(result.unclaimed)}"
+            )
         return dg.MaterializeResult(
             metadata={
                 "files": result.files,
@@ -99,5 +107,6 @@ accounts_asset = _landing_asset(landing.ACCOUNTS, deps=[])
 # Rows of the other tables must name a known account, so they load after the accounts.
 landing_assets = [accounts_asset] + [
     _landing_asset(table, deps=[accounts_asset.key])
-    for table in landing.TABLES if table is not landing.ACCOUNTS
+    for table in landing.TABLES
+    if table is not landing.ACCOUNTS
 ]

@@ -3,9 +3,8 @@
 import hashlib
 from pathlib import Path
 
-import duckdb
-
 import dagster as dg
+import duckdb
 
 from dagster_project import paths
 from dagster_project.defs.schedules.schedules import daily_run_request, ttv_daily_job
@@ -16,8 +15,15 @@ def landed_files() -> dict[str, int]:
     """Every landed file a source reads, relative to the landing zone, with its size."""
     landing_dir = paths.landing_dir()
     registry = sources.load_registry(paths.sources_file())
-    found = sorted({p for s in registry for pattern in s.patterns for p in landing_dir.glob(pattern)
-                    if p.is_file()})
+    found = sorted(
+        {
+            p
+            for s in registry
+            for pattern in s.patterns
+            for p in landing_dir.glob(pattern)
+            if p.is_file()
+        }
+    )
     return {path.relative_to(landing_dir).as_posix(): path.stat().st_size for path in found}
 
 
@@ -50,8 +56,9 @@ def unpublished_files(published: Path) -> list[str]:
     return sorted(rel for rel, size in files.items() if (rel, size) not in known)
 
 
-@dg.sensor(job=ttv_daily_job, minimum_interval_seconds=60,
-           default_status=dg.DefaultSensorStatus.RUNNING)
+@dg.sensor(
+    job=ttv_daily_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING
+)
 def new_exports_sensor(context: dg.SensorEvaluationContext):
     """One run per new state of the landing zone; loads are incremental, so it costs the new files."""
     if not paths.landing_dir().is_dir():

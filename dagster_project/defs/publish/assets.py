@@ -15,8 +15,10 @@ from dagster_project.defs.resources import WorkingWarehouse
 from dagster_project.defs.transform.assets import ttv_dbt_models
 from dagster_project.lib import fingerprint, publish, warehouse
 
-MARTS = sorted((key for key in ttv_dbt_models.keys if key.path[0] == "marts"),
-               key=lambda key: key.to_user_string())
+MARTS = sorted(
+    (key for key in ttv_dbt_models.keys if key.path[0] == "marts"),
+    key=lambda key: key.to_user_string(),
+)
 INGESTED = [key for assets in (ttv_catalogue, *landing_assets) for key in assets.keys]
 REQUIRED_CHECKS = {dg.AssetCheckKey(g.asset, g.check_name) for g in GUARDED}
 
@@ -29,14 +31,19 @@ def audit_problems(evaluations: list, built: dict | None) -> list[str]:
     """
     problems = []
     if built is None:
-        problems.append("the working file is not a complete build: something was loaded or dbt "
-                        "failed after the last successful dbt build; run the whole ttv_daily job")
+        problems.append(
+            "the working file is not a complete build: something was loaded or dbt "
+            "failed after the last successful dbt build; run the whole ttv_daily job"
+        )
     seen = {dg.AssetCheckKey(e.asset_key, e.check_name) for e in evaluations}
     missing = sorted(k.to_user_string() for k in REQUIRED_CHECKS - seen)
     if missing:
         problems.append(f"not audited in this run: {', '.join(missing)}")
-    failed = sorted(f"{e.asset_key.to_user_string()}:{e.check_name}" for e in evaluations
-                    if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR)
+    failed = sorted(
+        f"{e.asset_key.to_user_string()}:{e.check_name}"
+        for e in evaluations
+        if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
+    )
     if failed:
         problems.append(f"blocking checks failed: {', '.join(failed)}")
     return problems
@@ -54,16 +61,20 @@ def audit_problems(evaluations: list, built: dict | None) -> list[str]:
         "check fails."
     ),
 )
-def published_warehouse(context: dg.AssetExecutionContext,
-                        working_warehouse: WorkingWarehouse) -> dg.MaterializeResult:
+def published_warehouse(
+    context: dg.AssetExecutionContext, working_warehouse: WorkingWarehouse
+) -> dg.MaterializeResult:
     records = context.instance.get_records_for_run(
-        run_id=context.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records
+        run_id=context.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
+    ).records
     evaluations = [r.event_log_entry.dagster_event.event_specific_data for r in records]
     built = warehouse.read_built()
     problems = audit_problems(evaluations, built)
     if problems:
-        raise dg.Failure(description=f"not published, {paths.warehouse_path()} is unchanged: "
-                                     + "; ".join(problems))
+        raise dg.Failure(
+            description=f"not published, {paths.warehouse_path()} is unchanged: "
+            + "; ".join(problems)
+        )
     try:
         warehouse.hold_run_lock()
     except warehouse.RunInProgress as exc:
@@ -76,15 +87,22 @@ def published_warehouse(context: dg.AssetExecutionContext,
         fingerprint.record_publication(inputs, built["as_of"])
     else:
         fingerprint.forget()
-    warnings = sorted(f"{e.asset_key.to_user_string()}:{e.check_name}" for e in evaluations
-                      if not e.passed and e.severity == dg.AssetCheckSeverity.WARN)
-    context.log.info(f"published {published.path} as of {built['as_of']} "
-                     f"({len(published.tables)} tables in {published.seconds} s)")
-    return dg.MaterializeResult(metadata={
-        "path": dg.MetadataValue.path(str(published.path)),
-        "as_of": built["as_of"],
-        "tables": dg.MetadataValue.json(published.tables),
-        "size_bytes": published.size_bytes,
-        "publish_seconds": published.seconds,
-        "published_with_warnings": dg.MetadataValue.json(warnings),
-    })
+    warnings = sorted(
+        f"{e.asset_key.to_user_string()}:{e.check_name}"
+        for e in evaluations
+        if not e.passed and e.severity == dg.AssetCheckSeverity.WARN
+    )
+    context.log.info(
+        f"published {published.path} as of {built['as_of']} "
+        f"({len(published.tables)} tables in {published.seconds} s)"
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(published.path)),
+            "as_of": built["as_of"],
+            "tables": dg.MetadataValue.json(published.tables),
+            "size_bytes": published.size_bytes,
+            "publish_seconds": published.seconds,
+            "published_with_warnings": dg.MetadataValue.json(warnings),
+        }
+    )

@@ -25,9 +25,15 @@ from dagster_project.lib import audits, catalogue, quality
 # dagster dev and dbt on an 8GB machine.
 MEMORY_LIMIT = "1GB"
 
-LANDING = {name: dg.AssetKey(key) for name, key in (
-    ("accounts", ["crm", "accounts"]), ("contracts", ["crm", "contracts"]),
-    ("onboarding", ["crm", "onboarding"]), ("events", ["product", "events"]))}
+LANDING = {
+    name: dg.AssetKey(key)
+    for name, key in (
+        ("accounts", ["crm", "accounts"]),
+        ("contracts", ["crm", "contracts"]),
+        ("onboarding", ["crm", "onboarding"]),
+        ("events", ["product", "events"]),
+    )
+}
 SEGMENTS = dg.AssetKey(["config", "segments"])
 MILESTONES = dg.AssetKey(["config", "milestones"])
 
@@ -72,15 +78,31 @@ GUARDED = [
     # day; uniqueness against history is enforced by the loader's anti-join on event_id
     Guarded(LANDING["events"], "raw_events"),
     # the per-file accounting of every landing table, checked once all four have loaded
-    Guarded(LANDING["events"], "raw_landed_files",
-            reads=(LANDING["accounts"], LANDING["contracts"], LANDING["onboarding"])),
+    Guarded(
+        LANDING["events"],
+        "raw_landed_files",
+        reads=(LANDING["accounts"], LANDING["contracts"], LANDING["onboarding"]),
+    ),
     Guarded(_mart("account_ttv"), "account_ttv", reads=(SEGMENTS, LANDING["accounts"])),
     Guarded(_mart("account_milestones"), "account_milestones", reads=(MILESTONES,)),
-    *_marts("journey_steps", "journey_step_summary", "cohort_ttv", "experiment_results",
-            "free_to_paid", "feature_adoption", "ttv_benchmarks"),
+    *_marts(
+        "journey_steps",
+        "journey_step_summary",
+        "cohort_ttv",
+        "experiment_results",
+        "free_to_paid",
+        "feature_adoption",
+        "ttv_benchmarks",
+    ),
     # suites that compare with account_ttv read it (SPEC §9's analyses among them)
-    *_marts("ttv_retention", "account_revenue", "churn_reasons", "stalled_accounts",
-            "quartile_profile", reads=(_mart("account_ttv"),)),
+    *_marts(
+        "ttv_retention",
+        "account_revenue",
+        "churn_reasons",
+        "stalled_accounts",
+        "quartile_profile",
+        reads=(_mart("account_ttv"),),
+    ),
 ]
 
 
@@ -99,12 +121,21 @@ def check_result(outcome: quality.SuiteOutcome) -> dg.AssetCheckResult:
             "expectations": len(outcome.outcomes),
             "failed_error": len(errors),
             "failed_warn": len(failed) - len(errors),
-            "failures": dg.MetadataValue.json([
-                {"expectation": o.expectation, "column": o.column, "severity": o.severity,
-                 "unexpected_count": o.unexpected_count, "examples": o.examples, "keys": o.keys,
-                 "message": o.message, "why": o.why}
-                for o in failed
-            ]),
+            "failures": dg.MetadataValue.json(
+                [
+                    {
+                        "expectation": o.expectation,
+                        "column": o.column,
+                        "severity": o.severity,
+                        "unexpected_count": o.unexpected_count,
+                        "examples": o.examples,
+                        "keys": o.keys,
+                        "message": o.message,
+                        "why": o.why,
+                    }
+                    for o in failed
+                ]
+            ),
         },
     )
 
@@ -119,8 +150,9 @@ def blocking_reason(asset: dg.AssetKey, check_name: str, outcome: quality.SuiteO
     errors = [o for o in outcome.failures if o.severity == quality.ERROR]
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
     sentence = f"{errors[0].message}{more}"
-    return (f"Not published: check {asset.to_user_string()}:{check_name} failed: {sentence}"
-            + ("" if sentence.endswith((".", "?", "!")) else "."))
+    return f"Not published: check {asset.to_user_string()}:{check_name} failed: {sentence}" + (
+        "" if sentence.endswith((".", "?", "!")) else "."
+    )
 
 
 def evaluate(context: dg.AssetCheckExecutionContext, outcome: quality.SuiteOutcome):
@@ -133,8 +165,10 @@ def evaluate(context: dg.AssetCheckExecutionContext, outcome: quality.SuiteOutco
         (spec,) = context.check_specs
         reason = blocking_reason(spec.asset_key, spec.name, outcome)
         context.log.error(reason)
-        raise dg.Failure(description=reason, metadata={
-            BLOCKED_BY: f"{spec.asset_key.to_user_string()}:{spec.name}"})
+        raise dg.Failure(
+            description=reason,
+            metadata={BLOCKED_BY: f"{spec.asset_key.to_user_string()}:{spec.name}"},
+        )
 
 
 def _gx_check(guarded: Guarded) -> dg.AssetChecksDefinition:
@@ -145,13 +179,18 @@ def _gx_check(guarded: Guarded) -> dg.AssetChecksDefinition:
         name=guarded.check_name,
         blocking=True,
         additional_deps=list(guarded.reads),
-        description=(f"Great Expectations suite expectations/{guarded.suite_path.name} on "
-                     f"{schema}.{table} of the working file."),
+        description=(
+            f"Great Expectations suite expectations/{guarded.suite_path.name} on "
+            f"{schema}.{table} of the working file."
+        ),
     )
     def _check(context: dg.AssetCheckExecutionContext):
         try:
             outcome = quality.validate_table(
-                paths.working_warehouse_path(), schema, table, guarded.suite_path,
+                paths.working_warehouse_path(),
+                schema,
+                table,
+                guarded.suite_path,
                 memory_limit=MEMORY_LIMIT,
             )
         except (LookupError, FileNotFoundError, quality.SuiteRunError, ValueError) as exc:
@@ -167,48 +206,72 @@ gx_checks = [_gx_check(guarded) for guarded in GUARDED]
 # ---- against the previously published warehouse, the catalogue and the as-of date ----------
 
 CRM_TABLES = ("accounts", "contracts", "onboarding")
-MARTS = sorted((key for key in ttv_dbt_models.keys if key.path[0] == "marts"),
-               key=lambda key: key.to_user_string())
+MARTS = sorted(
+    (key for key in ttv_dbt_models.keys if key.path[0] == "marts"),
+    key=lambda key: key.to_user_string(),
+)
 
 
 def _volume_check(asset: dg.AssetKey, schema: str, table: str) -> dg.AssetChecksDefinition:
     @dg.asset_check(
-        asset=asset, name=audits.VOLUME_SUITE, blocking=True,
-        description=(f"{schema}.{table} against the published warehouse: more than "
-                     "TTV_MAX_SHRINK (default 50%) fewer rows, or none, fails unless "
-                     "TTV_ACCEPT_VOLUME_CHANGE names it."),
+        asset=asset,
+        name=audits.VOLUME_SUITE,
+        blocking=True,
+        description=(
+            f"{schema}.{table} against the published warehouse: more than "
+            "TTV_MAX_SHRINK (default 50%) fewer rows, or none, fails unless "
+            "TTV_ACCEPT_VOLUME_CHANGE names it."
+        ),
     )
     def _check(context: dg.AssetCheckExecutionContext):
         (outcome,) = audits.compare_volume(
-            paths.working_warehouse_path(), paths.warehouse_path(), [(schema, table)],
-            max_shrink=paths.max_shrink(), accepted=paths.accepted_volume_changes(),
-            as_of=_run_as_of(context))
+            paths.working_warehouse_path(),
+            paths.warehouse_path(),
+            [(schema, table)],
+            max_shrink=paths.max_shrink(),
+            accepted=paths.accepted_volume_changes(),
+            as_of=_run_as_of(context),
+        )
         yield from evaluate(context, outcome)
 
     return _check
 
 
 # one check per loaded CRM table and per mart (every dbt model in schema marts)
-volume_checks = ([_volume_check(LANDING[t], "raw", t) for t in CRM_TABLES]
-                 + [_volume_check(key, "marts", key.path[-1]) for key in MARTS])
+volume_checks = [_volume_check(LANDING[t], "raw", t) for t in CRM_TABLES] + [
+    _volume_check(key, "marts", key.path[-1]) for key in MARTS
+]
 
 
 @dg.asset_check(
-    asset=_mart("account_milestones"), name=audits.REACHED_SUITE, blocking=True,
+    asset=_mart("account_milestones"),
+    name=audits.REACHED_SUITE,
+    blocking=True,
     additional_deps=[MILESTONES],
     description="No milestone that accounts reached in the published warehouse is reached by none.",
 )
 def milestones_reached(context: dg.AssetCheckExecutionContext):
-    yield from evaluate(context, audits.compare_reached(
-        paths.working_warehouse_path(), paths.warehouse_path(), "marts", "account_milestones",
-        paths.accepted_volume_changes()))
+    yield from evaluate(
+        context,
+        audits.compare_reached(
+            paths.working_warehouse_path(),
+            paths.warehouse_path(),
+            "marts",
+            "account_milestones",
+            paths.accepted_volume_changes(),
+        ),
+    )
 
 
 @dg.asset_check(
-    asset=LANDING["events"], name="catalogue_events", blocking=True,
+    asset=LANDING["events"],
+    name="catalogue_events",
+    blocking=True,
     additional_deps=[MILESTONES, dg.AssetKey(["config", "milestone_events"])],
-    description=("Every event the catalogue names occurs in the loaded events (a typo would "
-                 "leave its milestone reached by no account); suggests the nearest names."),
+    description=(
+        "Every event the catalogue names occurs in the loaded events (a typo would "
+        "leave its milestone reached by no account); suggests the nearest names."
+    ),
 )
 def catalogue_events(context: dg.AssetCheckExecutionContext):
     with duckdb.connect(str(paths.working_warehouse_path()), read_only=True) as con:
@@ -217,14 +280,21 @@ def catalogue_events(context: dg.AssetCheckExecutionContext):
 
 
 @dg.asset_check(
-    asset=LANDING["events"], name=audits.FRESHNESS_SUITE,
+    asset=LANDING["events"],
+    name=audits.FRESHNESS_SUITE,
     additional_deps=[LANDING[t] for t in CRM_TABLES],
-    description=("The newest event or CRM fact of each source is at most TTV_FRESHNESS_DAYS "
-                 "(default 3) days before as-of; a warning otherwise."),
+    description=(
+        "The newest event or CRM fact of each source is at most TTV_FRESHNESS_DAYS "
+        "(default 3) days before as-of; a warning otherwise."
+    ),
 )
 def freshness(context: dg.AssetCheckExecutionContext):
-    yield from evaluate(context, audits.check_freshness(
-        paths.working_warehouse_path(), _run_as_of(context), paths.freshness_days()))
+    yield from evaluate(
+        context,
+        audits.check_freshness(
+            paths.working_warehouse_path(), _run_as_of(context), paths.freshness_days()
+        ),
+    )
 
 
 def _run_as_of(context):

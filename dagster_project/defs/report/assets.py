@@ -26,12 +26,14 @@ from dagster_project.lib import report
 def ttv_report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     written = report.write_report(paths.warehouse_path())
     context.log.info(f"report {written.path} as of {written.as_of} in {written.seconds} s")
-    return dg.MaterializeResult(metadata={
-        "summary": dg.MetadataValue.md(written.markdown()),
-        "path": dg.MetadataValue.path(str(written.path)),
-        "as_of": written.as_of.isoformat(),
-        "sections": dg.MetadataValue.json(written.sections),
-        "left_out": dg.MetadataValue.json([f"{o.title}: {o.why}" for o in written.omitted]),
-        "size_bytes": written.size_bytes,
-        "report_seconds": written.seconds,
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "summary": dg.MetadataValue.md(written.markdown()),
+            "path": dg.MetadataValue.path(str(written.path)),
+            "as_of": written.as_of.isoformat(),
+            "sections": dg.MetadataValue.json(written.sections),
+            "left_out": dg.MetadataValue.json([f"{o.title}: {o.why}" for o in written.omitted]),
+            "size_bytes": written.size_bytes,
+            "report_seconds": written.seconds,
+        }
+    )

@@ -23,9 +23,12 @@ def daily_run_request(as_of: str, trigger: str, run_key: str | None = None) -> d
     return dg.RunRequest(
         run_key=run_key,
         run_config={"ops": {"ttv_dbt_models": {"config": {"as_of": as_of}}}},
-        tags={"ttv/as_of": as_of, "ttv/trigger": trigger,
-              "ttv/warehouse": str(paths.warehouse_path()),
-              "ttv/inputs": fingerprint.inputs_digest(as_of)},
+        tags={
+            "ttv/as_of": as_of,
+            "ttv/trigger": trigger,
+            "ttv/warehouse": str(paths.warehouse_path()),
+            "ttv/inputs": fingerprint.inputs_digest(as_of),
+        },
     )
 
 

@@ -20,18 +20,24 @@ class TransformConfig(dg.Config):
     as_of: str = ""
 
 
-@dbt_assets(manifest=prepared_manifest(), project=DBT_PROJECT,
-            dagster_dbt_translator=TtvDbtTranslator())
-def ttv_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
-                   working_warehouse: WorkingWarehouse, config: TransformConfig):
+@dbt_assets(
+    manifest=prepared_manifest(), project=DBT_PROJECT, dagster_dbt_translator=TtvDbtTranslator()
+)
+def ttv_dbt_models(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    working_warehouse: WorkingWarehouse,
+    config: TransformConfig,
+):
     as_of = paths.as_of_date(config.as_of or None).isoformat()
     working = working_warehouse.path()
     context.log.info(f"building {working} as of {as_of}")
     warehouse.clear_built()
     # dbt runs in its own process from dbt_models/; the dbt resource gave it the working file
     # (TTV_WORKING_WAREHOUSE, dbt_models/profiles.yml)
-    invocation = dbt.cli(["build", "--vars", f'{{"as_of": "{as_of}"}}'], context=context,
-                         raise_on_error=False)
+    invocation = dbt.cli(
+        ["build", "--vars", f'{{"as_of": "{as_of}"}}'], context=context, raise_on_error=False
+    )
     unpassed = []  # reported once dbt has exited, with example rows read from the file
     built = []  # models, reported once dbt has exited with their columns and row counts
     for event in invocation.stream():

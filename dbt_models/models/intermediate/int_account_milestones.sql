@@ -26,7 +26,7 @@ clocks as (
     from accounts
     left join reached
         on accounts.account_id = reached.account_id
-        and accounts.start_milestone = reached.milestone
+            and accounts.start_milestone = reached.milestone
 ),
 
 final as (
@@ -55,13 +55,13 @@ final as (
         on accounts.account_id = clocks.account_id
     left join reached
         on accounts.account_id = reached.account_id
-        and milestones.milestone = reached.milestone
+            and milestones.milestone = reached.milestone
     left join targets as segment_targets
         on accounts.segment = segment_targets.segment
-        and milestones.milestone = segment_targets.milestone
+            and milestones.milestone = segment_targets.milestone
     left join targets as default_targets
         on default_targets.segment = '*'
-        and milestones.milestone = default_targets.milestone
+            and milestones.milestone = default_targets.milestone
 )
 
 select * from final

@@ -41,13 +41,17 @@ value_points as (
         account_milestones.account_id,
         min(account_milestones.start_at) as start_at,
         {%- for kind in ['value', 'first_value', 'full_value'] %}
-        max(case when account_milestones.milestone = accounts.{{ kind }}_milestone
-            then account_milestones.reached_at end) as {{ kind }}_at,
-        max(case when account_milestones.milestone = accounts.{{ kind }}_milestone
-            then account_milestones.days_from_start end) as {{ kind }}_days,
-        bool_or(account_milestones.milestone = accounts.{{ kind }}_milestone
-            and account_milestones.is_value_before_start) as has_{{ kind }}_before_start
-        {%- if not loop.last %},{% endif %}
+            max(case when account_milestones.milestone = accounts.{{ kind }}_milestone
+                    then account_milestones.reached_at
+            end) as {{ kind }}_at,
+            max(case when account_milestones.milestone = accounts.{{ kind }}_milestone
+                    then account_milestones.days_from_start
+            end) as {{ kind }}_days,
+            bool_or(
+                account_milestones.milestone = accounts.{{ kind }}_milestone
+                and account_milestones.is_value_before_start
+            ) as has_{{ kind }}_before_start
+            {%- if not loop.last %},{% endif %}
         {%- endfor %}
     from account_milestones
     inner join accounts
@@ -152,8 +156,9 @@ final as (
         end as value_status,
         -- SPEC §9.4: 1 (fastest) to 4 within the segment, over the trusted durations only
         case when ttv_days is not null then ntile(4) over (
-            partition by segment, ttv_days is null order by ttv_days, account_id
-        ) end as ttv_quartile,
+                    partition by segment, ttv_days is null order by ttv_days, account_id
+                )
+        end as ttv_quartile,
         target_days,
         best_in_class_days,
         days_onboarding,
@@ -167,12 +172,15 @@ final as (
         first_term_arr,
         first_term_start,
         has_first_term,
-        nullif(concat_ws(', ',
+        nullif(concat_ws(
+            ', ',
             case when has_value_before_start then 'value_before_start' end,
             case when has_first_value_before_start and first_value_milestone <> value_milestone
-                then 'first_value_before_start' end,
+                    then 'first_value_before_start'
+            end,
             case when has_full_value_before_start and full_value_milestone <> value_milestone
-                then 'full_value_before_start' end,
+                    then 'full_value_before_start'
+            end,
             case when has_churn_before_start then 'churned_before_start' end
         ), '') as data_issue,
         {{ as_of_date() }} as as_of_date

@@ -20,10 +20,16 @@ account_segments as (
 ),
 
 based as (
-    select 'start' as period_basis, start_at as period_at, accounts.*
+    select
+        'start' as period_basis,
+        start_at as period_at,
+        accounts.*
     from accounts
     union all
-    select 'value' as period_basis, value_at as period_at, accounts.*
+    select
+        'value' as period_basis,
+        value_at as period_at,
+        accounts.*
     from accounts
     where ttv_days is not null
 ),
@@ -80,9 +86,9 @@ members as (
         -- target attainment (SPEC §4.1): the account's window [start_at, start_at + target] has
         -- ended by as-of, and it has no data issue; within it when value came by the window's end
         data_issue is null and target_days is not null
-            and {{ days_between('start_at', as_of()) }} >= target_days as is_target_window_closed,
+        and {{ days_between('start_at', as_of()) }} >= target_days as is_target_window_closed,
         data_issue is null and best_in_class_days is not null
-            and {{ days_between('start_at', as_of()) }} >= best_in_class_days
+        and {{ days_between('start_at', as_of()) }} >= best_in_class_days
             as is_best_in_class_window_closed,
         coalesce(ttv_days <= target_days, false) as is_within_target,
         coalesce(ttv_days <= best_in_class_days, false) as is_within_best_in_class
@@ -93,26 +99,41 @@ members as (
 
 final as (
     select
-        period_basis, period_grain, cohort_period, cohort_label, reported_segment as segment,
-        'all' as dimension, 'all' as dimension_value,
-        account_id, value_status, ttv_days, ttfv_days, days_onboarding, data_issue,
-        is_target_window_closed, is_best_in_class_window_closed, is_within_target,
+        period_basis,
+        period_grain,
+        cohort_period,
+        cohort_label,
+        reported_segment as segment,
+        'all' as dimension,
+        'all' as dimension_value,
+        account_id,
+        value_status,
+        ttv_days,
+        ttfv_days,
+        days_onboarding,
+        data_issue,
+        is_target_window_closed,
+        is_best_in_class_window_closed,
+        is_within_target,
         is_within_best_in_class
     from members
     {%- for dimension in dimensions %}
-    union all
-    select
-        period_basis, period_grain, cohort_period, cohort_label, reported_segment as segment,
-        '{{ dimension }}' as dimension,
-        {%- if dimension == 'pre_onboarding' %}
-        case when {{ dimension }} then 'true' when not {{ dimension }} then 'false' else 'unknown' end
-        {%- else %}
-        coalesce({{ dimension }}, 'unknown')
-        {%- endif %} as dimension_value,
-        account_id, value_status, ttv_days, ttfv_days, days_onboarding, data_issue,
-        is_target_window_closed, is_best_in_class_window_closed, is_within_target,
-        is_within_best_in_class
-    from members
+        union all
+        select
+            period_basis, period_grain, cohort_period, cohort_label, reported_segment as segment,
+            '{{ dimension }}' as dimension,
+            {%- if dimension == 'pre_onboarding' %}
+                case
+                    when {{ dimension }} then 'true' when not {{ dimension }} then 'false' else
+                        'unknown'
+                end
+            {%- else %}
+                coalesce({{ dimension }}, 'unknown')
+            {%- endif %} as dimension_value,
+            account_id, value_status, ttv_days, ttfv_days, days_onboarding, data_issue,
+            is_target_window_closed, is_best_in_class_window_closed, is_within_target,
+            is_within_best_in_class
+        from members
     {%- endfor %}
 )
 

@@ -58,7 +58,7 @@ final as (
     from journey_milestones
     inner join account_milestones
         on journey_milestones.account_id = account_milestones.account_id
-        and journey_milestones.milestone = account_milestones.milestone
+            and journey_milestones.milestone = account_milestones.milestone
 )
 
 select * from final

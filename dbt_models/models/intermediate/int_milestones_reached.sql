@@ -101,9 +101,10 @@ active_windows as (
         on milestones.rule = 'active_days'
     inner join event_days as earlier_days
         on event_days.account_id = earlier_days.account_id
-        and earlier_days.day_number between event_days.day_number - milestones.window_days + 1
-        and event_days.day_number
-    group by event_days.account_id, milestones.milestone, event_days.first_at,
+            and earlier_days.day_number between event_days.day_number - milestones.window_days + 1
+            and event_days.day_number
+    group by
+        event_days.account_id, milestones.milestone, event_days.first_at,
         milestones.min_active_days
     having count(*) >= milestones.min_active_days
 ),
@@ -118,13 +119,29 @@ active_day_milestones as (
 ),
 
 final as (
-    select account_id, milestone, reached_at from contract_milestones
+    select
+        account_id,
+        milestone,
+        reached_at
+    from contract_milestones
     union all
-    select account_id, milestone, reached_at from crm_field_milestones
+    select
+        account_id,
+        milestone,
+        reached_at
+    from crm_field_milestones
     union all
-    select account_id, milestone, reached_at from event_milestones
+    select
+        account_id,
+        milestone,
+        reached_at
+    from event_milestones
     union all
-    select account_id, milestone, reached_at from active_day_milestones
+    select
+        account_id,
+        milestone,
+        reached_at
+    from active_day_milestones
 )
 
 select * from final

@@ -40,18 +40,21 @@ contract_measures as (
     select
         dated.account_id,
         coalesce(sum(case when contracts.start_date <= {{ as_of_date() }}
-            and (contracts.end_date is null or {{ as_of_date() }} < contracts.end_date)
-            then contracts.arr end), 0) as arr_now,
+                and (contracts.end_date is null or {{ as_of_date() }} < contracts.end_date)
+                then contracts.arr
+        end), 0) as arr_now,
         coalesce(sum(case when contracts.start_date <= dated.first_term_start_12m
-            and (contracts.end_date is null or dated.first_term_start_12m < contracts.end_date)
-            then contracts.arr end), 0) as arr_at_12_months_if_known,
+                and (contracts.end_date is null or dated.first_term_start_12m < contracts.end_date)
+                then contracts.arr
+        end), 0) as arr_at_12_months_if_known,
         count(case when contracts.contract_type = 'expansion' then 1 end) as expansions,
         coalesce(sum(case when contracts.contract_type = 'expansion' then contracts.arr end), 0)
             as expansion_arr,
         min(case when contracts.contract_type = 'expansion' then contracts.signed_at end)
             as first_expansion_at,
         count(case when contracts.contract_type = 'expansion'
-            and cast(contracts.signed_at as date) < dated.first_term_start_12m then 1 end)
+                and cast(contracts.signed_at as date) < dated.first_term_start_12m then 1
+        end)
             as expansions_within_12_months,
         -- arr x days of [start_date, least(end_date, as-of date)) / 365; not started adds 0
         coalesce(sum(contracts.arr * greatest(0, {{ days_between(
@@ -83,7 +86,7 @@ final as (
         contract_measures.expansion_arr,
         -- time to exceed value; an expansion before the start of the clock is a data issue
         case when contract_measures.first_expansion_at >= dated.start_at
-            then {{ days_between('dated.start_at', 'contract_measures.first_expansion_at') }}
+                then {{ days_between('dated.start_at', 'contract_measures.first_expansion_at') }}
         end as days_to_first_expansion,
         case
             when contract_measures.expansions_within_12_months > 0 then true
@@ -92,11 +95,13 @@ final as (
         contract_measures.revenue_to_date,
         -- the censoring time of the first expansion (SPEC §9.2): at churn, else at as-of
         case when contract_measures.first_expansion_at is null
-            and coalesce(dated.churned_at, {{ as_of() }}) >= dated.start_at
-            then {{ days_between('dated.start_at', 'coalesce(dated.churned_at, ' ~ as_of() ~ ')') }}
+                and coalesce(dated.churned_at, {{ as_of() }}) >= dated.start_at
+                then {{ days_between('dated.start_at',
+                                     'coalesce(dated.churned_at, ' ~ as_of() ~ ')') }}
         end as days_to_expansion_censored,
         case when contract_measures.first_expansion_at < dated.start_at
-            then 'expansion_before_start' end as data_issue,
+                then 'expansion_before_start'
+        end as data_issue,
         {{ as_of_date() }} as as_of_date
     from dated
     inner join contract_measures

@@ -29,7 +29,8 @@ final as (
         ttv_band,
         churn_reason,
         churned_accounts,
-        {{ ratio('churned_accounts', 'sum(churned_accounts) over (partition by segment, ttv_band)') }}
+        {{ ratio('churned_accounts',
+                 'sum(churned_accounts) over (partition by segment, ttv_band)') }}
             as share_of_band_churn,
         {{ as_of_date() }} as as_of_date
     from counted

@@ -28,18 +28,26 @@ summarized as (
         percentile_cont(0.25) within group (order by ttv_days) as p25_ttv_days,
         percentile_cont(0.75) within group (order by ttv_days) as p75_ttv_days,
         avg(ttv_days) as avg_ttv_days,
-        {{ ratio('count(case when ttv_days < 30 then 1 end)', 'count(ttv_days)') }} as share_under_30,
-        {{ ratio('count(case when ttv_days >= 30 and ttv_days < 60 then 1 end)', 'count(ttv_days)') }} as share_30_60,
-        {{ ratio('count(case when ttv_days >= 60 and ttv_days < 90 then 1 end)', 'count(ttv_days)') }} as share_60_90,
-        {{ ratio('count(case when ttv_days >= 90 then 1 end)', 'count(ttv_days)') }} as share_over_90,
+        {{ ratio('count(case when ttv_days < 30 then 1 end)', 'count(ttv_days)') }}
+            as share_under_30,
+        {{ ratio('count(case when ttv_days >= 30 and ttv_days < 60 then 1 end)',
+                 'count(ttv_days)') }}
+            as share_30_60,
+        {{ ratio('count(case when ttv_days >= 60 and ttv_days < 90 then 1 end)',
+                 'count(ttv_days)') }}
+            as share_60_90,
+        {{ ratio('count(case when ttv_days >= 90 then 1 end)', 'count(ttv_days)') }}
+            as share_over_90,
         percentile_cont(0.5) within group (order by ttfv_days) as median_ttfv_days,
         {{ ratio('count(case when is_target_window_closed and is_within_target then 1 end)',
                  'count(case when is_target_window_closed then 1 end)') }} as share_within_target,
-        {{ ratio('count(case when is_best_in_class_window_closed and is_within_best_in_class then 1 end)',
+        {{ ratio('count(case when is_best_in_class_window_closed
+                         and is_within_best_in_class then 1 end)',
                  'count(case when is_best_in_class_window_closed then 1 end)') }}
             as share_within_best_in_class
     from members
-    group by period_basis, period_grain, cohort_period, cohort_label, segment, dimension,
+    group by
+        period_basis, period_grain, cohort_period, cohort_label, segment, dimension,
         dimension_value
 ),
 
@@ -74,11 +82,11 @@ final as (
     -- cohort_label, never NULL, stands for cohort_period (NULL in the all_time rows)
     left join km_medians
         on summarized.period_basis = km_medians.period_basis
-        and summarized.period_grain = km_medians.period_grain
-        and summarized.cohort_label = km_medians.cohort_label
-        and summarized.segment = km_medians.segment
-        and summarized.dimension = km_medians.dimension
-        and summarized.dimension_value = km_medians.dimension_value
+            and summarized.period_grain = km_medians.period_grain
+            and summarized.cohort_label = km_medians.cohort_label
+            and summarized.segment = km_medians.segment
+            and summarized.dimension = km_medians.dimension
+            and summarized.dimension_value = km_medians.dimension_value
 )
 
 select * from final

@@ -42,7 +42,7 @@ members as (
         accounts.ttv_days is not null as is_event,
         -- target attainment as in cohort_ttv (SPEC §4.1)
         accounts.data_issue is null and accounts.target_days is not null
-            and {{ days_between('accounts.start_at', as_of()) }} >= accounts.target_days
+        and {{ days_between('accounts.start_at', as_of()) }} >= accounts.target_days
             as is_target_window_closed,
         coalesce(accounts.ttv_days <= accounts.target_days, false) as is_within_target
     from accounts
@@ -71,14 +71,18 @@ compared as (
         arm_members.is_event,
         arm_members.arm = arms.arm as is_in_arm
     from (
-        select distinct experiment, segment, arm, control_arm
+        select distinct
+            experiment,
+            segment,
+            arm,
+            control_arm
         from arm_members
         where arm <> control_arm
     ) as arms
     inner join arm_members
         on arms.experiment = arm_members.experiment
-        and arms.segment = arm_members.segment
-        and (arm_members.arm = arms.arm or arm_members.arm = arms.control_arm)
+            and arms.segment = arm_members.segment
+            and (arm_members.arm = arms.arm or arm_members.arm = arms.control_arm)
 ),
 
 log_rank as (
@@ -114,30 +118,32 @@ final as (
         km_medians.km_median as km_median_ttv_days,
         summarized.share_within_target,
         case when summarized.arm <> summarized.control_arm
-            then km_medians.km_median - control_km.km_median end as km_median_diff_days,
+                then km_medians.km_median - control_km.km_median
+        end as km_median_diff_days,
         -- a non-control arm of a segment without control accounts has no test: NULL
         case when summarized.arm <> summarized.control_arm then log_rank.logrank_chi2 end
             as logrank_chi2,
         case when summarized.arm <> summarized.control_arm
-            then {{ erfc('sqrt(log_rank.logrank_chi2 / 2)') }} end as logrank_p_value,
+                then {{ erfc('sqrt(log_rank.logrank_chi2 / 2)') }}
+        end as logrank_p_value,
         case when summarized.arm <> summarized.control_arm and log_rank.logrank_chi2 is not null
-            then {{ erfc('sqrt(log_rank.logrank_chi2 / 2)') }} < summarized.alpha
+                then {{ erfc('sqrt(log_rank.logrank_chi2 / 2)') }} < summarized.alpha
         end as is_significant,
         summarized.alpha,
         {{ as_of_date() }} as as_of_date
     from summarized
     left join km_medians
         on summarized.experiment = km_medians.experiment
-        and summarized.segment = km_medians.segment
-        and summarized.arm = km_medians.arm
+            and summarized.segment = km_medians.segment
+            and summarized.arm = km_medians.arm
     left join km_medians as control_km
         on summarized.experiment = control_km.experiment
-        and summarized.segment = control_km.segment
-        and summarized.control_arm = control_km.arm
+            and summarized.segment = control_km.segment
+            and summarized.control_arm = control_km.arm
     left join log_rank
         on summarized.experiment = log_rank.experiment
-        and summarized.segment = log_rank.segment
-        and summarized.arm = log_rank.arm
+            and summarized.segment = log_rank.segment
+            and summarized.arm = log_rank.arm
 )
 
 select * from final

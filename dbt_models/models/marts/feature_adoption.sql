@@ -34,7 +34,7 @@ exposures as (
         accounts.account_id,
         accounts.churned_at,
         case when accounts.start_at > cast(features.released_at as {{ dbt.type_timestamp() }})
-            then accounts.start_at
+                then accounts.start_at
             else cast(features.released_at as {{ dbt.type_timestamp() }})
         end as exposed_at
     from accounts
@@ -48,12 +48,16 @@ exposed as (
         exposures.exposed_at,
         first_uses.first_used_at,
         case when first_uses.first_used_at is not null
-            then greatest(0, {{ days_between('exposures.exposed_at', 'first_uses.first_used_at') }})
+                then greatest(
+                        0, {{ days_between('exposures.exposed_at', 'first_uses.first_used_at') }}
+                    )
         end as days_to_adopt,
         {{ days_between('exposures.exposed_at', as_of()) }} as days_exposed,
         case
             when first_uses.first_used_at is not null
-                then greatest(0, {{ days_between('exposures.exposed_at', 'first_uses.first_used_at') }})
+                then greatest(
+                        0, {{ days_between('exposures.exposed_at', 'first_uses.first_used_at') }}
+                    )
             else {{ days_between('exposures.exposed_at',
                                  'coalesce(exposures.churned_at, ' ~ as_of() ~ ')') }}
         end as duration_days,
@@ -61,7 +65,7 @@ exposed as (
     from exposures
     left join first_uses
         on exposures.feature = first_uses.feature
-        and exposures.account_id = first_uses.account_id
+            and exposures.account_id = first_uses.account_id
     where exposures.exposed_at < {{ as_of() }}
         and (exposures.churned_at is null or exposures.churned_at > exposures.exposed_at)
 ),
@@ -108,7 +112,7 @@ final as (
     from summarized
     left join km_medians
         on summarized.feature = km_medians.feature
-        and summarized.segment = km_medians.segment
+            and summarized.segment = km_medians.segment
 )
 
 select * from final

@@ -13,7 +13,9 @@ account_segments as (
 ),
 
 paid as (
-    select account_id, reached_at as paid_at
+    select
+        account_id,
+        reached_at as paid_at
     from {{ ref('int_account_milestones') }}
     where milestone = 'contract_signed'
         and reached_at is not null
@@ -26,7 +28,8 @@ measured as (
         accounts.start_at,
         paid.paid_at is not null as is_converted,
         case when paid.paid_at is not null
-            then greatest(0, {{ days_between('accounts.start_at', 'paid.paid_at') }}) end
+                then greatest(0, {{ days_between('accounts.start_at', 'paid.paid_at') }})
+        end
             as days_to_paid,
         {{ days_between('accounts.start_at', as_of()) }} as days_observable,
         case
@@ -114,8 +117,8 @@ final as (
     from summarized
     left join km_medians
         on summarized.segment = km_medians.segment
-        and summarized.period_grain = km_medians.period_grain
-        and summarized.cohort_label = km_medians.cohort_label
+            and summarized.period_grain = km_medians.period_grain
+            and summarized.cohort_label = km_medians.cohort_label
 )
 
 select * from final

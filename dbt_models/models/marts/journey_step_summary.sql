@@ -47,7 +47,8 @@ summarized as (
     from labelled
     inner join account_segments
         on labelled.account_id = account_segments.account_id
-    group by labelled.journey, labelled.summary_step, labelled.step_order, labelled.owner,
+    group by
+        labelled.journey, labelled.summary_step, labelled.step_order, labelled.owner,
         account_segments.segment
 ),
 

@@ -52,8 +52,8 @@ final as (
     from highs
     inner join journey_milestones as from_milestones
         on highs.account_id = from_milestones.account_id
-        and highs.journey = from_milestones.journey
-        and highs.from_step_order = from_milestones.step_order
+            and highs.journey = from_milestones.journey
+            and highs.from_step_order = from_milestones.step_order
     where highs.step_order > 1
 )
 

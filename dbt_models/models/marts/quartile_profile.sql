@@ -35,10 +35,10 @@ quartile_sizes as (
 
 positions as (
     {%- for position in range(1, max_integrations + 1) %}
-    select {{ position }} as position
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select {{ position }} as position
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 ),
 
@@ -55,18 +55,24 @@ integration_values as (
 
 account_values as (
     {%- for dimension in dimensions %}
-    select
-        account_id,
-        '{{ dimension }}' as dimension,
-        {%- if dimension == 'pre_onboarding' %}
-        case when {{ dimension }} then 'true' when not {{ dimension }} then 'false' else 'unknown' end
-        {%- else %}
-        coalesce({{ dimension }}, 'unknown')
-        {%- endif %} as dimension_value
-    from accounts
-    union all
+        select
+            account_id,
+            '{{ dimension }}' as dimension,
+            {%- if dimension == 'pre_onboarding' %}
+                case
+                    when {{ dimension }} then 'true' when not {{ dimension }} then 'false' else
+                        'unknown'
+                end
+            {%- else %}
+                coalesce({{ dimension }}, 'unknown')
+            {%- endif %} as dimension_value
+        from accounts
+        union all
     {%- endfor %}
-    select distinct account_id, 'integration' as dimension, dimension_value
+    select distinct
+        account_id,
+        'integration' as dimension,
+        dimension_value
     from integration_values
     where dimension_value <> ''
     union all
@@ -91,7 +97,8 @@ counted as (
     from account_values
     inner join accounts
         on account_values.account_id = accounts.account_id
-    group by coalesce(accounts.segment, 'unknown'), account_values.dimension,
+    group by
+        coalesce(accounts.segment, 'unknown'), account_values.dimension,
         account_values.dimension_value
 ),
 
@@ -106,7 +113,7 @@ final as (
         {{ ratio('counted.accounts_bottom', 'quartile_sizes.quartile_bottom_accounts') }}
             as share_of_bottom,
         {{ ratio('counted.accounts_top', 'quartile_sizes.quartile_top_accounts') }}
-            - {{ ratio('counted.accounts_bottom', 'quartile_sizes.quartile_bottom_accounts') }}
+        - {{ ratio('counted.accounts_bottom', 'quartile_sizes.quartile_bottom_accounts') }}
             as lift,
         {{ as_of_date() }} as as_of_date
     from counted

@@ -33,7 +33,8 @@ account_milestones as (
         -- the journeys' first milestone stands for the start milestone; counted_at is NULL for
         -- a value milestone before the start
         case when journey_milestones.step_order = 1 then journey_milestones.reached_at
-            else journey_milestones.counted_at end as reached_at
+            else journey_milestones.counted_at
+        end as reached_at
     from journey_milestones
     inner join accounts
         on journey_milestones.account_id = accounts.account_id
@@ -49,8 +50,8 @@ last_milestones as (
     from account_milestones
     where reached_at is not null
     qualify row_number() over (
-        partition by account_id order by reached_at desc, milestone_order desc
-    ) = 1
+            partition by account_id order by reached_at desc, milestone_order desc
+        ) = 1
 ),
 
 next_milestones as (
@@ -70,7 +71,7 @@ stall_limits as (
     from resolved
     left join segments
         on resolved.segment = segments.segment
-        and not segments.is_default
+            and not segments.is_default
     inner join segments as default_segment
         on default_segment.is_default
 ),
@@ -86,7 +87,9 @@ progressed as (
         accounts.target_days,
         last_milestones.last_milestone,
         case when last_milestones.last_milestone_at > accounts.start_at
-            then last_milestones.last_milestone_at else accounts.start_at end as last_progress_at,
+                then last_milestones.last_milestone_at
+            else accounts.start_at
+        end as last_progress_at,
         next_milestones.next_milestone,
         next_milestones.next_owner,
         stall_limits.stall_after_days,

@@ -38,7 +38,7 @@ benchmarked as (
     from cohorts
     left join segments
         on cohorts.segment = segments.segment
-        and not segments.is_default
+            and not segments.is_default
     inner join segments as default_segment
         on default_segment.is_default
     left join segment_groups

@@ -86,7 +86,7 @@ final as (
     from summarized
     left join km_medians
         on summarized.segment = km_medians.segment
-        and summarized.ttv_band = km_medians.ttv_band
+            and summarized.ttv_band = km_medians.ttv_band
 )
 
 select * from final

@@ -30,12 +30,12 @@ dates as (
     {%- endif %}
     {%- else %}
     -- no timestamp column (only while dbt parses, before the relation exists)
-    select
-        account_id,
-        cast(null as {{ dbt.type_string() }}) as crm_field,
-        cast(null as {{ dbt.type_timestamp() }}) as reached_at
-    from source
-    where 1 = 0
+        select
+            account_id,
+            cast(null as {{ dbt.type_string() }}) as crm_field,
+            cast(null as {{ dbt.type_timestamp() }}) as reached_at
+        from source
+        where 1 = 0
     {%- endfor %}
 ),
 
