@@ -30,8 +30,7 @@ def dbt_check_specs():
 def test_every_dbt_test_check_has_a_description_and_a_readable_name():
     """Issue 15: no "No description provided", no names cut to "accepted_valu...ding__unknown".
     The names are the tests' own `name:` in the dbt YAML (renaming them in the translator would
-    break dagster-dbt's mapping of results to checks). The staging models' YAML names its tests
-    the same way once its owners do: here the marts and the intermediate models."""
+    break dagster-dbt's mapping of results to checks), in every layer."""
     dbt_specs = dbt_check_specs()
     assert dbt_specs
     assert all(s.description for s in dbt_specs), [s.name for s in dbt_specs if not s.description]
@@ -39,8 +38,8 @@ def test_every_dbt_test_check_has_a_description_and_a_readable_name():
     assert by_name["resolved_accounts_account_id_unique"] == (
         "Every value of `int_accounts_resolved.account_id` is unique."
     )
-    named = [s.name for s in dbt_specs if s.asset_key.path[0] in ("marts", "intermediate")]
-    assert len(named) > 50
+    named = [s.name for s in dbt_specs]
+    assert {s.asset_key.path[0] for s in dbt_specs} == {"staging", "intermediate", "marts"}
     unreadable = [n for n in named if len(n) > 40 or "__" in n]
     assert unreadable == []
 
