@@ -17,6 +17,24 @@ import pytest
 FIXTURES = Path(__file__).parent / "fixtures"
 SMALL_LANDING = FIXTURES / "landing_small"
 SMALL_AS_OF = "2026-06-01"
+# The analyst contract's marts (SPEC §4, §4.1, §9), in the order the SPEC lists them: the one
+# list the tests compare builds with (tests/test_definitions.py pins it against the asset graph)
+MARTS = (
+    "account_milestones",
+    "account_ttv",
+    "journey_steps",
+    "journey_step_summary",
+    "cohort_ttv",
+    "ttv_retention",
+    "account_revenue",
+    "churn_reasons",
+    "stalled_accounts",
+    "quartile_profile",
+    "experiment_results",
+    "free_to_paid",
+    "feature_adoption",
+    "ttv_benchmarks",
+)
 
 
 def build_warehouse(monkeypatch, landing_dir: Path, warehouse: Path, as_of: str):

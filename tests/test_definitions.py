@@ -6,6 +6,7 @@ import dagster as dg
 
 from dagster_project.definitions import defs
 from dagster_project.defs.schedules.schedules import ttv_daily_schedule
+from tests.conftest import MARTS
 
 
 def test_asset_graph_runs_from_landing_zone_to_every_mart():
@@ -22,25 +23,7 @@ def test_asset_graph_runs_from_landing_zone_to_every_mart():
         "config/milestone_events",
         "config/milestone_targets",
     }
-    marts = {
-        f"marts/{name}"
-        for name in (
-            "account_milestones",
-            "account_ttv",
-            "journey_steps",
-            "journey_step_summary",
-            "cohort_ttv",
-            "ttv_retention",
-            "account_revenue",
-            "churn_reasons",
-            "stalled_accounts",
-            "quartile_profile",
-            "experiment_results",
-            "free_to_paid",
-            "feature_adoption",
-            "ttv_benchmarks",
-        )
-    }
+    marts = {f"marts/{name}" for name in MARTS}
     assert ingest <= keys
     assert marts <= keys
     # the dbt sources are wired to the ingest assets

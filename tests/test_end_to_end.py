@@ -88,6 +88,7 @@ import duckdb
 import pytest
 
 from dagster_project import paths
+from tests.conftest import MARTS
 
 AS_OF = dt.datetime(2026, 6, 1)
 
@@ -1702,23 +1703,6 @@ def test_ttv_retention(built_small_warehouse):
 # --------------------------------------------------------------------------------------------
 # SPEC §4.1: as_of_date everywhere, descriptions as DuckDB comments in the published file
 # --------------------------------------------------------------------------------------------
-
-MARTS = (
-    "account_milestones",
-    "account_ttv",
-    "journey_steps",
-    "journey_step_summary",
-    "cohort_ttv",
-    "ttv_retention",
-    "account_revenue",
-    "churn_reasons",
-    "stalled_accounts",
-    "quartile_profile",
-    "experiment_results",
-    "free_to_paid",
-    "feature_adoption",
-    "ttv_benchmarks",
-)
 
 
 @pytest.mark.parametrize("table", MARTS)

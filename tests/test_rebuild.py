@@ -4,24 +4,7 @@ import pytest
 import yaml
 
 from dagster_project import paths
-from tests.conftest import SMALL_AS_OF, SMALL_LANDING, build_warehouse, query
-
-MARTS = (
-    "account_milestones",
-    "account_ttv",
-    "journey_steps",
-    "journey_step_summary",
-    "cohort_ttv",
-    "ttv_retention",
-    "account_revenue",
-    "churn_reasons",
-    "stalled_accounts",
-    "quartile_profile",
-    "experiment_results",
-    "free_to_paid",
-    "feature_adoption",
-    "ttv_benchmarks",
-)
+from tests.conftest import MARTS, SMALL_AS_OF, SMALL_LANDING, build_warehouse, query
 
 
 def test_rebuilding_the_same_day_gives_identical_marts(

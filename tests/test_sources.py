@@ -63,7 +63,7 @@ import pytest
 
 from dagster_project import paths
 from dagster_project.lib import landing, schema, sources
-from tests.conftest import FIXTURES, SMALL_AS_OF, SMALL_LANDING, build_warehouse, query
+from tests.conftest import FIXTURES, MARTS, SMALL_AS_OF, SMALL_LANDING, build_warehouse, query
 
 VENDORS = FIXTURES / "landing_vendors"
 MIXED = FIXTURES / "landing_mixed"
@@ -86,15 +86,6 @@ ONBOARDING_COLUMNS = (
 )
 CONTRACT_COLUMNS = "contract_id, account_id, contract_type, signed_at, start_date, end_date, arr"
 EVENT_COLUMNS = "event_id, account_id, user_id, event_name, occurred_at"
-
-MARTS = (
-    "account_milestones",
-    "account_ttv",
-    "journey_steps",
-    "journey_step_summary",
-    "cohort_ttv",
-    "ttv_retention",
-)
 
 
 def T(*parts) -> dt.datetime:

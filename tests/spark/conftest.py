@@ -15,26 +15,9 @@ import pytest
 
 from dagster_project import paths
 from dagster_project.lib import spark_sources
+from tests.conftest import MARTS as MART_TABLES
 from tests.conftest import SMALL_AS_OF
 from tests.spark.compare import Table, read_spark_table
-
-MART_TABLES = (
-    "account_milestones",
-    "account_ttv",
-    "journey_steps",
-    "journey_step_summary",
-    "cohort_ttv",
-    "ttv_retention",
-    # SPEC §9
-    "account_revenue",
-    "churn_reasons",
-    "stalled_accounts",
-    "quartile_profile",
-    "experiment_results",
-    "free_to_paid",
-    "feature_adoption",
-    "ttv_benchmarks",
-)
 
 
 @dataclass(frozen=True)
