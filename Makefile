@@ -12,13 +12,15 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/pip install --quiet -e ".[dev]"
 	touch $@
 
+## the crm and product dbt sources, written from config/schema.yml (lib/dbt_sources.py), then
 ## the dbt manifest Dagster builds its asset graph from, parsed at install and again after any
 ## change to what dbt parses (dagster_project/lib/dbt_manifest.py, WATCHED): importing the
 ## definitions never runs dbt
 MANIFEST := dbt_models/target/manifest.json
 DBT_SOURCES := $(shell find dbt_models/models dbt_models/macros dbt_models/tests -type f) \
 	dbt_models/dbt_project.yml dbt_models/profiles.yml
-$(MANIFEST): $(VENV)/.installed $(DBT_SOURCES)
+$(MANIFEST): $(VENV)/.installed $(DBT_SOURCES) config/schema.yml
+	$(PY) -m dagster_project.lib.dbt_sources
 	$(PY) -m dagster_project.lib.dbt_manifest
 
 install: $(VENV)/.installed $(MANIFEST)

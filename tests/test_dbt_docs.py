@@ -6,7 +6,7 @@ import json
 import duckdb
 
 from dagster_project import paths
-from dagster_project.lib import schema
+from dagster_project.lib import dbt_sources, schema
 from dagster_project.lib.catalogue import TABLE_COLUMNS, load_catalogue, write_catalogue
 from dagster_project.lib.dbt_manifest import prepared_manifest
 
@@ -30,17 +30,24 @@ def test_every_source_table_and_column_is_described():
         if not about["description"].strip()
     ]
     assert undescribed == []
-    # a source listed without its columns would pass the check above with nothing described,
-    # unless it is a canonical table: config/schema.yml declares and describes its columns once,
-    # the loader writes them as the raw table's column comments, and dbt docs shows them from
-    # the database's catalog (dbt-duckdb reads column comments)
-    declared = {t.name: t for t in schema.load_schema()}
-    columnless = [name for name, node in sources.items() if not node["columns"]]
-    assert all(name.split(".")[1] in declared for name in columnless), columnless
-    for name in columnless:
-        table = declared[name.split(".")[1]]
-        assert [c for c, _ in table.column_descriptions] == list(table.columns)
-        assert all(text.strip() for _, text in table.column_descriptions), name
+    # a source listed without its columns would pass the check above with nothing described
+    assert all(node["columns"] for node in sources.values()), [
+        name for name, node in sources.items() if not node["columns"]
+    ]
+
+
+def test_the_canonical_sources_are_written_from_the_schema_declaration():
+    """crm and product list config/schema.yml's tables, columns and descriptions, as
+    `python -m dagster_project.lib.dbt_sources` (make install) writes them: committed, and current."""
+    for group in dbt_sources.GROUPS:
+        assert dbt_sources.source_file(group).read_text() == dbt_sources.render(group)
+    sources = source_nodes()
+    for table in schema.load_schema():
+        node = sources[f"{table.group}.{table.name}"]
+        assert node["description"] == table.description
+        assert {c: node["columns"][c]["description"] for c in table.columns} == dict(
+            table.column_descriptions
+        )
 
 
 def test_the_config_source_lists_every_column_the_catalogue_writes():
