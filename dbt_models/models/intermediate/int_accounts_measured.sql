@@ -1,7 +1,11 @@
 {#- One row per account: its start of the clock, time to first value, value and full value,
     onboarding status and progress, and the outcome of its first term (SPEC §4). The one place
     these are computed: account_ttv publishes them, int_cohort_members groups them into cohorts,
-    so no intermediate model reads a mart (issue 11). -#}
+    so no intermediate model reads a mart (issue 11). A table, not a view: int_cohort_members
+    stacks it once per period and dimension, and Spark runs out of heap planning that many copies
+    of this computation inlined. -#}
+{{ config(materialized='table') }}
+
 with accounts as (
     select * from {{ ref('int_accounts_resolved') }}
 ),
