@@ -31,6 +31,7 @@ import duckdb
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 
+from dagster_project import paths  # noqa: E402
 from sample_data.generate import generate_landing  # noqa: E402
 
 END_DATE = dt.date(2026, 11, 1)
@@ -71,8 +72,8 @@ from firsts left join regular using (account_id)
 """
 
 
-def _quoted_list(paths: list[Path]) -> str:
-    return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
+def _quoted_list(files: list[Path]) -> str:
+    return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in files) + "]"
 
 
 def measure_limit(landing: Path, memory_limit: str) -> float:
@@ -187,7 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--accounts", type=int, default=2000)
     parser.add_argument("--events", type=int, default=5_000_000)
-    parser.add_argument("--memory-limit", default=os.environ.get("TTV_DUCKDB_MEMORY_LIMIT", "3GB"))
+    # the job's own limit (paths.duckdb_memory_limit), so the bench measures what `make run` does
+    parser.add_argument("--memory-limit", default=paths.duckdb_memory_limit())
     parser.add_argument(
         "--single-size",
         action="store_true",

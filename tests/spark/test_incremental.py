@@ -2,16 +2,21 @@
 Spark's plain Parquet tables it overwrites the day partitions of the new rows, on DuckDB it
 deletes and inserts them. A copy of the project gets a small incremental model (events per day),
 built as of 2026-03-01, then brought up to 2026-06-01 incrementally; both engines must end with
-the counts a full computation gives.
+the counts a full computation gives. Then the project's own incremental model,
+int_account_event_days, is built on Spark from an earlier delivery of the events and run again
+on all of them: it must end equal to the DuckDB job's full build.
 """
 
 import shutil
+from pathlib import Path
 
 import duckdb
 import pytest
 
+from dagster_project import paths
 from dagster_project.lib import spark_sources
 from tests.conftest import SMALL_AS_OF
+from tests.spark.compare import Table, differences, read_duckdb_table, read_spark_table
 from tests.spark.conftest import run_dbt
 
 pytestmark = pytest.mark.spark
@@ -113,3 +118,67 @@ def test_incremental_on_duckdb(
     with duckdb.connect(str(warehouse)) as con:
         rows = set(con.execute(f"select events, event_date from marts.{MODEL}").fetchall())
     assert rows == expected_counts(warehouse)
+
+
+# ---- the project's own incremental model, int_account_event_days, on Spark -------------------
+
+EVENT_DAYS = "int_account_event_days"
+
+
+def keep_part_of_the_events(events_folder: Path) -> None:
+    """Rewrite an exported raw.events as an earlier delivery: the events before March, less the
+    last event of each January day (late events that arrive in the next run)."""
+    (exported,) = events_folder.glob("*.parquet")
+    earlier = events_folder.parent / "events-earlier.parquet"
+    with duckdb.connect() as con:
+        con.execute("set TimeZone = 'UTC'")
+        con.execute(
+            f"""copy (
+                select * from read_parquet('{exported}')
+                where occurred_at < timestamptz '2026-03-01 00:00:00+00'
+                qualify month(occurred_at) <> 1 or row_number() over (
+                    partition by cast(occurred_at as date) order by occurred_at desc, event_id desc
+                ) > 1
+            ) to '{earlier}' (format parquet)"""
+        )
+    earlier.replace(exported)
+
+
+def test_the_event_aggregate_built_in_two_runs_on_spark_equals_a_full_build(
+    spark_build, spark_dir, built_small_warehouse, tmp_path
+):
+    """The first run builds int_account_event_days from an earlier delivery (full refresh); the
+    second, on every event, is incremental: it must overwrite the changed and new days only and
+    end equal to the DuckDB job's full build of the same events."""
+    working = spark_sources.sources_database(built_small_warehouse)
+    earlier = tmp_path / "earlier"
+    spark_sources.export_sources(working, earlier)
+    keep_part_of_the_events(Path(spark_sources.table_location(str(earlier), "raw", "events")))
+    output = spark_dir / "dbt"
+
+    def run_event_days(location: Path, *flags: str) -> Table:
+        spark_sources.register_sources(
+            str(location), project_dir=paths.DBT_PROJECT_DIR, output_dir=output
+        )
+        run = run_dbt(
+            ["run", "--target", "spark", "--select", EVENT_DAYS, *flags],
+            paths.DBT_PROJECT_DIR,
+            output,
+        )
+        assert run.success, run.log
+        return read_spark_table(f"intermediate.{EVENT_DAYS}")
+
+    first = run_event_days(earlier, "--full-refresh")
+    # spark_build's export of every event, registered again (later tests read it too)
+    second = run_event_days(spark_dir / "sources")
+    compiled = next((output / "target" / "run").rglob(f"{EVENT_DAYS}.sql")).read_text().lower()
+    assert "insert overwrite" in compiled, compiled
+
+    full = read_duckdb_table(working, f"intermediate.{EVENT_DAYS}")
+    day = full.columns.index("event_date")
+    assert {row[day] for row in first.rows} < {row[day] for row in full.rows}
+    assert sorted(first.rows) != sorted(full.rows)  # the first run really lacked events
+    found = differences(full, second)
+    assert not found, f"{EVENT_DAYS} after two Spark runs differs from a full build:\n" + "\n".join(
+        found
+    )

@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}
 {#- Kaplan-Meier median time to value per cohort group (period basis, grain, cohort, segment,
     dimension value), by the shared rule of macros/statistics.sql. Accounts that reached value
     are events at ttv_days; accounts still onboarding or churned before value are censored at

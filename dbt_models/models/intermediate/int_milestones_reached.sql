@@ -20,12 +20,6 @@ onboarding_milestones as (
     select * from {{ ref('stg_crm__onboarding_milestones') }}
 ),
 
--- per account, event name and day (incremental): its first event on or before as-of
-event_days_named as (
-    select * from {{ ref('int_account_event_days') }}
-    where first_at <= {{ as_of() }}
-),
-
 contract_milestones as (
     select
         contracts.account_id,
@@ -48,13 +42,15 @@ crm_field_milestones as (
     where onboarding_milestones.reached_at <= {{ as_of() }}
 ),
 
+-- each account's first event of each name (incremental), when on or before as-of
 event_firsts as (
     select
         account_id,
         event_name,
         min(first_at) as first_at
-    from event_days_named
+    from {{ ref('int_account_event_firsts') }}
     group by account_id, event_name
+    having min(first_at) <= {{ as_of() }}
 ),
 
 events_needed as (
@@ -80,42 +76,17 @@ event_milestones as (
     having count(*) = events_needed.events_needed
 ),
 
-event_days as (
-    select
-        account_id,
-        {{ day_number('event_date') }} as day_number,
-        min(first_at) as first_at
-    from event_days_named
-    group by account_id, {{ day_number('event_date') }}
-),
-
 -- active_days: the first day whose window of `window_days` consecutive days ending on it holds
--- events on at least `min_active_days` distinct days; reached at that day's first event
-active_windows as (
-    select
-        event_days.account_id,
-        milestones.milestone,
-        event_days.first_at
-    from event_days
-    inner join milestones
-        on milestones.rule = 'active_days'
-    inner join event_days as earlier_days
-        on event_days.account_id = earlier_days.account_id
-            and earlier_days.day_number between event_days.day_number - milestones.window_days + 1
-            and event_days.day_number
-    group by
-        event_days.account_id, milestones.milestone, event_days.first_at,
-        milestones.min_active_days
-    having count(*) >= milestones.min_active_days
-),
-
+-- events on at least `min_active_days` distinct days (incremental); reached at that day's first
+-- event, when on or before as-of
 active_day_milestones as (
     select
         account_id,
         milestone,
         min(first_at) as reached_at
-    from active_windows
+    from {{ ref('int_account_active_windows') }}
     group by account_id, milestone
+    having min(first_at) <= {{ as_of() }}
 ),
 
 final as (

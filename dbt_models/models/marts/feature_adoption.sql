@@ -21,7 +21,7 @@ first_uses as (
         features.feature,
         events.account_id,
         min(events.first_at) as first_used_at
-    from {{ ref('int_account_event_days') }} as events
+    from {{ ref('int_account_event_firsts') }} as events
     inner join features
         on events.event_name = features.event_name
     where events.first_at <= {{ as_of() }}
