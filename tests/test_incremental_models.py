@@ -71,7 +71,9 @@ def test_a_day_by_day_build_equals_a_full_build(built_small_warehouse, tmp_path,
     # the aggregates built on it read the same, computed from raw.events
     firsts = """select account_id, event_name, min(first_at)
                 from intermediate.int_account_event_firsts group by all"""
-    recomputed_firsts = "select account_id, event_name, min(occurred_at) from raw.events group by all"
+    recomputed_firsts = (
+        "select account_id, event_name, min(occurred_at) from raw.events group by all"
+    )
     assert sorted(query(working, firsts)) == sorted(query(working, recomputed_firsts))
     # regular usage (config/ttv.yml: events on 3 of 7 days) from the events by a window function
     windows = """select account_id, min(first_at) from intermediate.int_account_active_windows
