@@ -60,6 +60,9 @@ final as (
     from events
     inner join days_to_build
         on events.event_date = days_to_build.event_date
+    -- on the raw column, so the scan skips the row groups before the first day to build (raw
+    -- events arrive roughly in time order): a daily run reads the new day's row groups
+    where events.occurred_at >= (select cast(min(event_date) as timestamp) from days_to_build)
     group by events.account_id, events.event_name, events.event_date, days_to_build.day_events
 )
 
