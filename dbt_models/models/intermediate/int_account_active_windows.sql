@@ -23,16 +23,12 @@ widest as (
     from rules
 ),
 
-event_days as (
-    select * from {{ ref('int_account_event_days') }}
-),
-
 day_counts as (
     select
         event_date,
         {{ day_number('event_date') }} as day_number,
         max(day_events) as day_events
-    from event_days
+    from {{ ref('int_account_event_days') }}
     group by event_date
 ),
 
@@ -94,6 +90,12 @@ days_read as (
     inner join days_to_build
         on day_counts.day_number between days_to_build.day_number - widest.window_days + 1
         and days_to_build.day_number
+),
+
+-- from the first day read on (the scan skips the row groups before it: days are added in order)
+event_days as (
+    select * from {{ ref('int_account_event_days') }}
+    where event_date >= (select min(event_date) from days_read)
 ),
 
 account_days as (

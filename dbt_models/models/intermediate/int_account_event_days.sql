@@ -10,21 +10,13 @@
     Independent of as-of: the rules keep the rows whose first_at is on or before it, which gives
     the first event on or before it. -#}
 
-with events as (
+-- the events per UTC day: one column of the history scanned
+with day_counts as (
     select
-        account_id,
-        event_name,
-        occurred_at,
-        cast(occurred_at as date) as event_date
-    from {{ ref('stg_product__events') }}
-),
-
-day_counts as (
-    select
-        event_date,
+        cast(occurred_at as date) as event_date,
         count(*) as day_events
-    from events
-    group by event_date
+    from {{ ref('stg_product__events') }}
+    group by cast(occurred_at as date)
 ),
 
 {% if is_incremental() %}
@@ -49,6 +41,19 @@ days_to_build as (
     {%- endif %}
 ),
 
+-- read from the first day to build on, a filter on the raw column: the scan skips the row groups
+-- before it (raw events arrive roughly in time order), so a daily run reads the new day's
+-- row groups
+events as (
+    select
+        account_id,
+        event_name,
+        occurred_at,
+        cast(occurred_at as date) as event_date
+    from {{ ref('stg_product__events') }}
+    where occurred_at >= (select cast(min(event_date) as timestamp) from days_to_build)
+),
+
 final as (
     select
         events.account_id,
@@ -60,9 +65,6 @@ final as (
     from events
     inner join days_to_build
         on events.event_date = days_to_build.event_date
-    -- on the raw column, so the scan skips the row groups before the first day to build (raw
-    -- events arrive roughly in time order): a daily run reads the new day's row groups
-    where events.occurred_at >= (select cast(min(event_date) as timestamp) from days_to_build)
     group by events.account_id, events.event_name, events.event_date, days_to_build.day_events
 )
 

@@ -9,15 +9,11 @@
     or before as-of is the pair's first event when that is on or before as-of, so readers keep
     the pairs whose min(first_at) is on or before it. -#}
 
-with event_days as (
-    select * from {{ ref('int_account_event_days') }}
-),
-
-day_counts as (
+with day_counts as (
     select
         event_date,
         max(day_events) as day_events
-    from event_days
+    from {{ ref('int_account_event_days') }}
     group by event_date
 ),
 
@@ -41,6 +37,12 @@ days_to_build as (
         on day_counts.event_date = built_days.event_date
     where built_days.day_events is null or built_days.day_events <> day_counts.day_events
     {%- endif %}
+),
+
+-- from the first day to build on (the scan skips the row groups before it: days are added in order)
+event_days as (
+    select * from {{ ref('int_account_event_days') }}
+    where event_date >= (select min(event_date) from days_to_build)
 ),
 
 candidates as (
