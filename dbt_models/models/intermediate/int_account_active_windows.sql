@@ -33,14 +33,6 @@ day_counts as (
 ),
 
 {% if is_incremental() %}
-built_days as (
-    select
-        event_date,
-        max(day_events) as day_events
-    from {{ this }}
-    group by event_date
-),
-
 -- a rule the built rows do not follow (changed or removed), or one with no built rows (new)
 rules_changed as (
     select count(*) > 0 as is_changed
@@ -56,18 +48,7 @@ rules_changed as (
 
 {% endif %}
 changed_days as (
-    select
-        day_counts.event_date,
-        day_counts.day_number
-    from day_counts
-    {%- if is_incremental() %}
-    left join built_days
-        on day_counts.event_date = built_days.event_date
-    cross join rules_changed
-    where rules_changed.is_changed
-        or built_days.day_events is null
-        or built_days.day_events <> day_counts.day_events
-    {%- endif %}
+    {{ days_to_rebuild('day_counts', '(select is_changed from rules_changed)') }}
 ),
 
 days_to_build as (
@@ -78,8 +59,8 @@ days_to_build as (
     from day_counts
     cross join widest
     inner join changed_days
-        on day_counts.day_number between changed_days.day_number
-        and changed_days.day_number + widest.window_days - 1
+        on day_counts.day_number
+            between changed_days.day_number and changed_days.day_number + widest.window_days - 1
 ),
 
 -- the days the rebuilt days' windows read
@@ -88,8 +69,8 @@ days_read as (
     from day_counts
     cross join widest
     inner join days_to_build
-        on day_counts.day_number between days_to_build.day_number - widest.window_days + 1
-        and days_to_build.day_number
+        on day_counts.day_number
+            between days_to_build.day_number - widest.window_days + 1 and days_to_build.day_number
 ),
 
 -- from the first day read on (the scan skips the row groups before it: days are added in order)

@@ -19,26 +19,8 @@ with day_counts as (
     group by cast(occurred_at as date)
 ),
 
-{% if is_incremental() %}
-built_days as (
-    select
-        event_date,
-        max(day_events) as day_events
-    from {{ this }}
-    group by event_date
-),
-
-{% endif %}
 days_to_build as (
-    select
-        day_counts.event_date,
-        day_counts.day_events
-    from day_counts
-    {%- if is_incremental() %}
-    left join built_days
-        on day_counts.event_date = built_days.event_date
-    where built_days.day_events is null or built_days.day_events <> day_counts.day_events
-    {%- endif %}
+    {{ days_to_rebuild('day_counts') }}
 ),
 
 -- read from the first day to build on, a filter on the raw column: the scan skips the row groups

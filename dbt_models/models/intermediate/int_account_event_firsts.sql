@@ -17,26 +17,8 @@ with day_counts as (
     group by event_date
 ),
 
-{% if is_incremental() %}
-built_days as (
-    select
-        event_date,
-        max(day_events) as day_events
-    from {{ this }}
-    group by event_date
-),
-
-{% endif %}
 days_to_build as (
-    select
-        day_counts.event_date,
-        day_counts.day_events
-    from day_counts
-    {%- if is_incremental() %}
-    left join built_days
-        on day_counts.event_date = built_days.event_date
-    where built_days.day_events is null or built_days.day_events <> day_counts.day_events
-    {%- endif %}
+    {{ days_to_rebuild('day_counts') }}
 ),
 
 -- from the first day to build on (the scan skips the row groups before it: days are added in order)
@@ -87,8 +69,8 @@ final as (
     where kept_firsts.event_date is null or kept_firsts.event_date > candidates.event_date
     {%- endif %}
     qualify candidates.event_date = min(candidates.event_date) over (
-        partition by candidates.account_id, candidates.event_name
-    )
+            partition by candidates.account_id, candidates.event_name
+        )
 )
 
 select * from final
