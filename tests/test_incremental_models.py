@@ -87,3 +87,36 @@ def test_a_day_by_day_build_equals_a_full_build(built_small_warehouse, tmp_path,
         where days >= 3 group by all"""
     assert sorted(query(working, windows)) == sorted(query(working, recomputed_windows))
     assert query(working, windows)  # the fixture reaches regular usage: the check compares rows
+
+
+def test_a_changed_delivery_rebuilds_the_event_models(built_small_warehouse, tmp_path, monkeypatch):
+    """A re-delivered events file whose content changed but not its count of events per day
+    (an event renamed) would leave the day-by-day models as they were: the load drops them and
+    the build makes them again from every event, so the warehouse equals a full build."""
+    zone = tmp_path / "landing"
+    shutil.copytree(SMALL_LANDING, zone)
+    january = zone / EVENTS / "2026_01.csv"
+    original = january.read_text()
+    # A06 invited a teammate on 24 January: first delivered as a login, the same day
+    wrong = original.replace(
+        "E0602,A06,u0601,teammate_invited,2026-01-24", "E0602,A06,u0601,login,2026-01-24"
+    )
+    assert wrong != original
+    january.write_text(wrong)
+    warehouse = tmp_path / "warehouse.duckdb"
+    outcome = build_warehouse(monkeypatch, zone, warehouse, SMALL_AS_OF)
+    assert outcome.success, "\n".join(outcome.lines)
+    working = paths.working_warehouse_path(warehouse)
+    invited = """select count(*) from intermediate.int_account_event_days
+                 where account_id = 'A06' and event_name = 'teammate_invited'
+                 and event_date = date '2026-01-24'"""
+    assert query(working, invited) == [(0,)]
+
+    january.write_text(original)  # the corrected file, under the same name
+    outcome = build_warehouse(monkeypatch, zone, warehouse, SMALL_AS_OF)
+    assert outcome.success, "\n".join(outcome.lines)
+    assert query(working, invited) == [(1,)]
+    for table in MARTS:
+        full = sorted(query(built_small_warehouse, f"select * from marts.{table}"), key=repr)
+        rebuilt = sorted(query(warehouse, f"select * from marts.{table}"), key=repr)
+        assert rebuilt == full, table

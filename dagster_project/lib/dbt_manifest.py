@@ -29,6 +29,20 @@ def ttv_bands() -> list[str]:
     return [band["band"] for band in project["vars"]["ttv_bands"]]
 
 
+def incremental_relations(manifest: Path | None = None) -> list[str]:
+    """`schema.table` of every incremental model of the prepared manifest: the tables a run
+    extends rather than rebuilds, which the events load drops when it replaced earlier events
+    (a re-delivered file), so that dbt builds them again from everything."""
+    import json
+
+    nodes = json.loads((manifest or manifest_path()).read_text())["nodes"].values()
+    return sorted(
+        f"{node['schema']}.{node['alias']}"
+        for node in nodes
+        if node["resource_type"] == "model" and node["config"]["materialized"] == "incremental"
+    )
+
+
 class ManifestMissing(FileNotFoundError):
     """The dbt manifest has not been prepared."""
 

@@ -32,6 +32,7 @@ import shutil
 import tempfile
 import zipfile
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -1413,8 +1414,14 @@ def load_table(
     table: LandingTable,
     registry: list[Source],
     now: dt.datetime | None = None,
+    derived: Sequence[str] = (),
 ) -> LoadResult:
     """Load what is new for one canonical table from every source that fills it.
+
+    `derived`: `schema.table` names of tables built incrementally from raw.events (the dbt
+    incremental models). They keep what earlier events gave, so when this load replaces earlier
+    events (a re-delivered file whose content changed) it drops them, in its transaction, and the
+    next build makes them again from every event.
 
     Raises SchemaMismatch naming the file and fields when a file lacks mapped fields; nothing
     in the warehouse changes then (the caller's transaction is rolled back).
@@ -1466,6 +1473,8 @@ def load_table(
         replaced = False
         if table.is_events:
             replaced = _load_events(con, table, files)
+            for name in derived if replaced else ():
+                con.execute(f"drop table if exists {'.'.join(map(_ident, name.split('.')))}")
         elif to_read or gone:
             _load_snapshot(con, table, sources)
         _record(

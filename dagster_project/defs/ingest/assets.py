@@ -10,7 +10,7 @@ import dagster as dg
 
 from dagster_project import paths
 from dagster_project.defs.resources import WorkingWarehouse
-from dagster_project.lib import catalogue, landing, sources
+from dagster_project.lib import catalogue, dbt_manifest, landing, sources
 from dagster_project.lib.warehouse import RunInProgress
 
 
@@ -68,7 +68,13 @@ def _landing_asset(table: landing.LandingTable, deps: list[dg.AssetKey]) -> dg.A
         try:
             registry = sources.load_registry(paths.sources_file())
             with working_warehouse.get_connection() as con:
-                result = landing.load_table(con, landing_dir, table, registry)
+                result = landing.load_table(
+                    con,
+                    landing_dir,
+                    table,
+                    registry,
+                    derived=dbt_manifest.incremental_relations() if table.is_events else (),
+                )
         except (sources.RegistryError, landing.SchemaMismatch, RunInProgress) as exc:
             raise dg.Failure(description=f"{table.name} stopped: {exc}") from None
         if result.reasons:

@@ -3,7 +3,9 @@
 {#- The event aggregate every event rule reads: one row per account, event name and UTC day,
     with that day's first occurrence, built incrementally (SPEC §8: a daily run costs the new
     day, not the history). raw.events only grows (later deliveries of an event_id wait in
-    raw.events_duplicates), so a day whose event count is unchanged is unchanged: a run counts
+    raw.events_duplicates; a re-delivered file whose content changed makes the events load drop
+    the incremental models, which are then built from every event), so a day whose event count
+    is unchanged is unchanged: a run counts
     the events per day (one column scanned), rebuilds only the days whose count moved (a new
     day, or late events of an old one) and keeps the others. A full refresh (`dbt build
     --full-refresh`, or deleting <warehouse>.build/) gives the same rows (tests/test_incremental_models.py).
