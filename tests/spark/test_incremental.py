@@ -2,9 +2,9 @@
 Spark's plain Parquet tables it overwrites the day partitions of the new rows, on DuckDB it
 deletes and inserts them. A copy of the project gets a small incremental model (events per day),
 built as of 2026-03-01, then brought up to 2026-06-01 incrementally; both engines must end with
-the counts a full computation gives. Then the project's own incremental model,
-int_account_event_days, is built on Spark from an earlier delivery of the events and run again
-on all of them: it must end equal to the DuckDB job's full build.
+the counts a full computation gives. Then the project's own incremental models
+(int_account_event_days and the two built on it) are built on Spark from an earlier delivery of
+the events and run again on all of them: they must end equal to the DuckDB job's full build.
 """
 
 import shutil
@@ -120,9 +120,17 @@ def test_incremental_on_duckdb(
     assert rows == expected_counts(warehouse)
 
 
-# ---- the project's own incremental model, int_account_event_days, on Spark -------------------
+# ---- the project's own incremental models, built from int_account_event_days, on Spark ---------
 
 EVENT_DAYS = "int_account_event_days"
+INCREMENTAL = (EVENT_DAYS, "int_account_event_firsts", "int_account_active_windows")
+# what the readers of the other two take from them: the first per pair, in epoch microseconds
+FIRSTS = """select account_id, event_name, {micros}(first_at) from (
+    select account_id, event_name, min(first_at) as first_at
+    from intermediate.int_account_event_firsts group by account_id, event_name)"""
+WINDOWS = """select account_id, milestone, {micros}(first_at) from (
+    select account_id, milestone, min(first_at) as first_at
+    from intermediate.int_account_active_windows group by account_id, milestone)"""
 
 
 def keep_part_of_the_events(events_folder: Path) -> None:
@@ -144,35 +152,38 @@ def keep_part_of_the_events(events_folder: Path) -> None:
     earlier.replace(exported)
 
 
-def test_the_event_aggregate_built_in_two_runs_on_spark_equals_a_full_build(
+def test_the_event_models_built_in_two_runs_on_spark_equal_a_full_build(
     spark_build, spark_dir, built_small_warehouse, tmp_path
 ):
-    """The first run builds int_account_event_days from an earlier delivery (full refresh); the
+    """The first run builds the incremental models from an earlier delivery (full refresh); the
     second, on every event, is incremental: it must overwrite the changed and new days only and
     end equal to the DuckDB job's full build of the same events."""
+    from pyspark.sql import SparkSession
+
     working = spark_sources.sources_database(built_small_warehouse)
     earlier = tmp_path / "earlier"
     spark_sources.export_sources(working, earlier)
     keep_part_of_the_events(Path(spark_sources.table_location(str(earlier), "raw", "events")))
     output = spark_dir / "dbt"
 
-    def run_event_days(location: Path, *flags: str) -> Table:
+    def run_models(location: Path, *flags: str) -> Table:
         spark_sources.register_sources(
             str(location), project_dir=paths.DBT_PROJECT_DIR, output_dir=output
         )
         run = run_dbt(
-            ["run", "--target", "spark", "--select", EVENT_DAYS, *flags],
+            ["run", "--target", "spark", "--select", *INCREMENTAL, *flags],
             paths.DBT_PROJECT_DIR,
             output,
         )
         assert run.success, run.log
         return read_spark_table(f"intermediate.{EVENT_DAYS}")
 
-    first = run_event_days(earlier, "--full-refresh")
+    first = run_models(earlier, "--full-refresh")
     # spark_build's export of every event, registered again (later tests read it too)
-    second = run_event_days(spark_dir / "sources")
-    compiled = next((output / "target" / "run").rglob(f"{EVENT_DAYS}.sql")).read_text().lower()
-    assert "insert overwrite" in compiled, compiled
+    second = run_models(spark_dir / "sources")
+    for model in INCREMENTAL:
+        compiled = next((output / "target" / "run").rglob(f"{model}.sql")).read_text().lower()
+        assert "insert overwrite" in compiled, compiled
 
     full = read_duckdb_table(working, f"intermediate.{EVENT_DAYS}")
     day = full.columns.index("event_date")
@@ -182,3 +193,10 @@ def test_the_event_aggregate_built_in_two_runs_on_spark_equals_a_full_build(
     assert not found, f"{EVENT_DAYS} after two Spark runs differs from a full build:\n" + "\n".join(
         found
     )
+    spark = SparkSession.builder.getOrCreate()
+    with duckdb.connect(str(working), read_only=True) as con:
+        for sql in (FIRSTS, WINDOWS):
+            on_duckdb = set(con.execute(sql.format(micros="epoch_us")).fetchall())
+            on_spark = {tuple(r) for r in spark.sql(sql.format(micros="unix_micros")).collect()}
+            assert on_duckdb, sql  # the fixture has rows to compare
+            assert on_spark == on_duckdb, sql
