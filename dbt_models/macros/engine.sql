@@ -135,8 +135,8 @@
     `unique_key` and `partition_by` on the day column. Spark here has plain Parquet tables (no
     Delta or Iceberg jars), where `merge` is refused: insert_overwrite replaces the partitions
     present in the new rows. DuckDB deletes and inserts on the key. On a cluster with Delta or
-    Iceberg, return `merge` here and give the models `+file_format: delta` (README, "Incremental
-    models on Spark"). -#}
+    Iceberg, keep replacing whole days (insert_overwrite, or replace_where on Databricks), not
+    `merge`: the key is the day, which many rows share (README, "Incremental models on Spark"). -#}
 {% macro incremental_strategy() -%}
     {{ return(adapter.dispatch('incremental_strategy')()) }}
 {%- endmacro %}
